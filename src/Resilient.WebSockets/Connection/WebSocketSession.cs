@@ -1,0 +1,312 @@
+using System.Net.WebSockets;
+using Resilient.WebSockets.Diagnostics;
+using Resilient.WebSockets.Receiving;
+
+namespace Resilient.WebSockets.Connection;
+
+/// <summary>
+/// One open WebSocket and its two loops: the receive loop (the only publisher of messages while this session lives)
+/// and the send loop (the only writer, draining the shared send queue). The session ends when its receive loop ends;
+/// the first cause recorded (server close, lost connection, requested close, oversized message) is its reason.
+/// </summary>
+/// <remarks>
+/// No socket call is ever given a cancellation token that can fire: cancelling a pending WebSocket operation aborts the
+/// socket anyway, so the session aborts explicitly instead and every loop ends on the resulting error.
+/// </remarks>
+internal sealed class WebSocketSession : IAsyncDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly ClientContext _context;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _stopWaiting = new();
+    private readonly CancellationTokenSource _stopSending = new();
+    private DisconnectedInfo? _end;
+    private Task _receiveLoop = Task.CompletedTask;
+    private Task _sendLoop = Task.CompletedTask;
+    private volatile bool _directSendsOpen = true;
+
+    public WebSocketSession(WebSocket socket, Uri uri, ClientContext context)
+    {
+        _socket = socket;
+        _context = context;
+        Uri = uri;
+        StartedAt = context.TimeProvider.GetTimestamp();
+    }
+
+    public Uri Uri { get; }
+
+    /// <summary>When the socket opened, as a <see cref="TimeProvider"/> timestamp.</summary>
+    public long StartedAt { get; }
+
+    /// <summary>Completes when the receive loop has ended, which ends the session.</summary>
+    public Task ReceiveCompletion => _receiveLoop;
+
+    public void StartReceiving() => _receiveLoop = Task.Run(ReceiveLoopAsync);
+
+    /// <summary>Lets the queue flow. From here on only the send loop writes messages.</summary>
+    public void StartSending()
+    {
+        _directSendsOpen = false;
+        _sendLoop = Task.Run(SendLoopAsync);
+    }
+
+    /// <summary>Writes one message straight to the socket, ahead of the queue (the <c>OnConnected</c> hook's sends).</summary>
+    public async ValueTask SendDirectAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken cancellationToken)
+    {
+        if (!_directSendsOpen)
+        {
+            throw new InvalidOperationException(SR.ContextExpired);
+        }
+
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(data, messageType, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Waits for the session to end by itself and returns why it ended.</summary>
+    public async Task<DisconnectedInfo> WaitForEndAsync()
+    {
+        await _receiveLoop.ConfigureAwait(false);
+        StopSendLoop(flush: false);
+        await _sendLoop.ConfigureAwait(false);
+        return _end ?? new DisconnectedInfo(DisconnectReason.ConnectionLost, null, null, null);
+    }
+
+    /// <summary>
+    /// Ends the session on purpose: optionally writes what is queued first (for as long as
+    /// <paramref name="cancellationToken"/> allows), sends the close frame, and waits up to the close timeout for the
+    /// server's close frame before aborting.
+    /// </summary>
+    public async Task<DisconnectedInfo> CloseAsync(DisconnectReason reason, WebSocketCloseStatus status, string? description, bool flush, CancellationToken cancellationToken)
+    {
+        RecordEnd(new DisconnectedInfo(reason, status, description, null));
+        _directSendsOpen = false;
+        using (cancellationToken.UnsafeRegister(static state => ((WebSocketSession)state!).AbortSocket(), this))
+        {
+            StopSendLoop(flush);
+            await _sendLoop.ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(_context.Options.CloseTimeout, _context.TimeProvider);
+        using (timeout.Token.UnsafeRegister(static state => ((WebSocketSession)state!).AbortSocket(), this))
+        {
+            await CloseOutputAsync(status, description).ConfigureAwait(false);
+            await _receiveLoop.ConfigureAwait(false);
+        }
+
+        return _end!;
+    }
+
+    /// <summary>Ends the session at once, without a close handshake.</summary>
+    public void Abort(DisconnectReason reason, Exception? exception)
+    {
+        RecordEnd(new DisconnectedInfo(reason, null, null, exception));
+        _directSendsOpen = false;
+        StopSendLoop(flush: false);
+        AbortSocket();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_receiveLoop.IsCompleted || !_sendLoop.IsCompleted)
+        {
+            Abort(DisconnectReason.ConnectionLost, null);
+            await _receiveLoop.ConfigureAwait(false);
+            await _sendLoop.ConfigureAwait(false);
+        }
+
+        _socket.Dispose();
+        _stopWaiting.Dispose();
+        _stopSending.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var assembler = new MessageAssembler(_context.Options.MaxMessageSize);
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    RecordEnd(new DisconnectedInfo(DisconnectReason.ClosedByServer, _socket.CloseStatus, _socket.CloseStatusDescription, null));
+                    StopSendLoop(flush: false);
+                    await _sendLoop.ConfigureAwait(false);
+                    await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatusDescription).ConfigureAwait(false);
+                    return;
+                }
+
+                if (!assembler.Advance(result.Count))
+                {
+                    await CloseForOversizedMessageAsync(assembler).ConfigureAwait(false);
+                    return;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    var message = assembler.TakeMessage(result.MessageType);
+                    Log.MessageReceived(_context.Logger, _context.Name, message.MessageType, message.Data.Length);
+                    _context.Messages.Publish(message);
+                }
+            }
+        }
+#pragma warning disable CA1031 // Every failure of the connection ends the session with a reason; none may escape the loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RecordEnd(new DisconnectedInfo(Classify(ex), null, null, ex));
+        }
+        finally
+        {
+            assembler.Dispose();
+            StopSendLoop(flush: false);
+        }
+    }
+
+    private async Task CloseForOversizedMessageAsync(MessageAssembler assembler)
+    {
+        Log.MessageTooLarge(_context.Logger, _context.Name, _context.Options.MaxMessageSize);
+        RecordEnd(new DisconnectedInfo(DisconnectReason.MessageTooLarge, WebSocketCloseStatus.MessageTooBig,
+            SR.MessageTooLargeDescription, new WebSocketException(WebSocketError.Faulted, SR.Format(SR.MessageTooLargeDetail, _context.Options.MaxMessageSize))));
+
+        // Bounded: if the server neither reads our close nor answers it in time, the socket is aborted.
+        using var timeout = new CancellationTokenSource(_context.Options.CloseTimeout, _context.TimeProvider);
+        using var abort = timeout.Token.UnsafeRegister(static state => ((WebSocketSession)state!).AbortSocket(), this);
+        StopSendLoop(flush: false);
+        await _sendLoop.ConfigureAwait(false);
+        await CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, SR.MessageTooLargeDescription).ConfigureAwait(false);
+
+        // Read and discard until the server's close frame: nothing more is kept or published.
+        assembler.Reset();
+        while (_socket.State is WebSocketState.CloseSent or WebSocketState.Open)
+        {
+            var result = await _socket.ReceiveAsync(assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var queue = _context.SendQueue;
+        try
+        {
+            while (!_stopSending.IsCancellationRequested)
+            {
+                if (!queue.TryTake(out var message))
+                {
+                    if (_stopWaiting.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    try
+                    {
+                        if (!await queue.WaitToReadAsync(_stopWaiting.Token).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping: the loop drains what is left when flushing, or ends.
+                    }
+
+                    continue;
+                }
+
+                await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await _socket.SendAsync(message.Data, message.MessageType, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A failed write ends the session; the message waits for the next one.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    queue.Requeue(message);
+                    Log.SendFailed(_context.Logger, _context.Name, ex);
+                    Abort(DisconnectReason.ConnectionLost, ex);
+                    return;
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+
+                queue.MarkWritten(message);
+            }
+        }
+#pragma warning disable CA1031 // A bug here must end the session, not the process.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LoopFailed(_context.Logger, _context.Name, ex);
+            Abort(DisconnectReason.ConnectionLost, ex);
+        }
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status, string? description)
+    {
+        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(status, description, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // The peer may be gone already; the session is ending either way.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            AbortSocket();
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private void StopSendLoop(bool flush)
+    {
+        CancelQuietly(_stopWaiting);
+        if (!flush)
+        {
+            CancelQuietly(_stopSending);
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session is already disposed: nothing is left to stop.
+        }
+    }
+
+    private void AbortSocket() => _socket.Abort();
+
+    private void RecordEnd(DisconnectedInfo info) => Interlocked.CompareExchange(ref _end, info, null);
+
+    internal static DisconnectReason Classify(Exception exception) => exception switch
+    {
+        WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } => DisconnectReason.ConnectionLost,
+        WebSocketException { InnerException: null, WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType } => DisconnectReason.ProtocolError,
+        _ => DisconnectReason.ConnectionLost,
+    };
+}

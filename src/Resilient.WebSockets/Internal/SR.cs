@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Resilient.WebSockets.Internal;
+
+/// <summary>Every exception message the library throws, in one place, so that tests can assert them.</summary>
+internal static class SR
+{
+    public const string UriMissing =
+        "No endpoint is configured. Set options.Uri to an absolute ws:// or wss:// URI, or set options.UriFactory.";
+    public const string UriNotAbsolute =
+        "The URI '{0}' is invalid. It must be absolute, with the scheme ws or wss (for example wss://example.com/socket).";
+    public const string UriSchemeInvalid =
+        "The URI scheme '{0}' is invalid. It must be ws or wss.";
+    public const string TimeSpanNotPositive =
+        "The {0} '{1}' is invalid. It must be greater than zero{2}.";
+    public const string TimeSpanNegative =
+        "The {0} '{1}' is invalid. It must be zero or greater.";
+    public const string MaxDelayBelowInitial =
+        "The maximum reconnect delay '{0}' is invalid. It must be at least the initial delay '{1}'.";
+    public const string IntOutOfRange =
+        "The {0} '{1}' is invalid. It must be between {2} and {3}.";
+    public const string OptionRequired =
+        "The option '{0}' is invalid. It must not be null.";
+    public const string NameInvalid =
+        "The name '{0}' is invalid. It must be at most 200 characters, or empty to use the endpoint's host.";
+    public const string EnumInvalid =
+        "The {0} '{1}' is invalid. It must be one of: {2}.";
+    public const string AlreadyStarted =
+        "The client is already started (state '{0}'). Call StopAsync before starting it again.";
+    public const string NotStarted =
+        "The client is not running (state '{0}'). Call StartAsync first.";
+    public const string CloseStatusInvalid =
+        "The close status '{0}' is invalid. It must be between 1000 and 4999, and not 1004, 1006 or 1015 (reserved).";
+    public const string CloseDescriptionWithEmpty =
+        "A close description was given with the close status Empty. Empty (1005) carries no description; pass null, or another status.";
+    public const string CloseDescriptionTooLong =
+        "The close description is {0} UTF-8 bytes long. It must be at most {1} bytes.";
+    public const string StartCancelled =
+        "StartAsync was cancelled, or the client was stopped, before the first connection was made.";
+    public const string HandshakeRefused =
+        "The server refused the WebSocket handshake with HTTP status {0} ({1}).";
+    public const string UriFactoryReturnedInvalid =
+        "options.UriFactory returned '{0}'. It must return an absolute ws:// or wss:// URI.";
+    public const string ConnectorReturnedNull =
+        "The connector returned null. IWebSocketConnector.ConnectAsync must return an open WebSocket.";
+    public const string ConnectorReturnedNotOpen =
+        "The connector returned a WebSocket in state '{0}'. IWebSocketConnector.ConnectAsync must return an open WebSocket.";
+    public const string ConnectTimedOut =
+        "The connect attempt did not complete within the connect timeout of {0}.";
+    public const string BinaryMessageHasNoText =
+        "The message is binary, so it has no Text. Read Data instead.";
+    public const string ContextExpired =
+        "This ConnectedContext belongs to a session whose OnConnected hook has returned. Send through the ReconnectingWebSocket instead.";
+    public const string MessageTypeInvalid =
+        "The message type '{0}' is invalid. It must be Text or Binary.";
+    public const string MessageDropped =
+        "The message was not sent: {0}.";
+    public const string DropCleared = "ClearPendingSends removed it from the send queue";
+    public const string DropDisposed = "the client was disposed before it was written";
+    public const string MessageTooLargeDescription = "message too big";
+    public const string MessageTooLargeDetail =
+        "The server sent a message larger than MaxMessageSize ({0} bytes); the session was closed with 1009.";
+
+    public static string Format(string format, params object?[] args) =>
+        string.Format(CultureInfo.InvariantCulture, format, args);
+}

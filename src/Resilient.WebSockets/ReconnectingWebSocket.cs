@@ -1,0 +1,314 @@
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.Diagnostics;
+using Resilient.WebSockets.Reconnection;
+using Resilient.WebSockets.Sending;
+
+namespace Resilient.WebSockets;
+
+/// <summary>
+/// A WebSocket client that stays connected: it reconnects with backoff when the connection drops, queues what the
+/// app sends while it is down, and publishes every received message on <see cref="Messages"/>.
+/// </summary>
+/// <remarks>
+/// <para>Create one per endpoint, subscribe, call <see cref="StartAsync"/>, send. The object never "dies": the
+/// sockets under it come and go. All members are thread-safe.</para>
+/// <para>Observers are called on the client's own loops: a message observer runs on the receive loop, so a slow one
+/// slows receiving; an observer that throws is logged, stays subscribed, and affects neither the loop nor the other
+/// observers. Observers of <see cref="StateChanges"/>, <see cref="Connected"/>, <see cref="Disconnected"/> and
+/// <see cref="Dropped"/> are called one at a time; do not block in them waiting for the client.</para>
+/// </remarks>
+public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposable
+{
+    private const string DisposeDescription = "client disposed";
+    private const int MaxCloseDescriptionBytes = 123;
+
+    private readonly object _lifecycleGate = new();
+    private readonly ReconnectingWebSocketOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConnectionStateMachine _state;
+    private readonly ConnectionSupervisor _supervisor;
+    private readonly SendQueue _sendQueue;
+    private readonly Broadcast<WebSocketMessage> _messages;
+    private readonly Broadcast<ConnectedInfo> _connected;
+    private readonly Broadcast<DisconnectedInfo> _disconnected;
+    private readonly Broadcast<DroppedMessage> _dropped;
+    private SupervisorRun? _run;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a client for <paramref name="uri"/> with the default options.</summary>
+    /// <param name="uri">An absolute ws:// or wss:// URI.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="uri"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="uri"/> is relative or its scheme is not ws or wss.</exception>
+    public ReconnectingWebSocket(Uri uri)
+        : this(new ReconnectingWebSocketOptions { Uri = uri ?? throw new ArgumentNullException(nameof(uri)) })
+    {
+    }
+
+    /// <summary>Creates a client with <paramref name="options"/>, validated and copied now (later changes have no effect).</summary>
+    /// <param name="options">The settings; see <see cref="ReconnectingWebSocketOptions"/> for each default.</param>
+    /// <param name="loggerFactory">Where the client logs; null for no logging. Payloads, header values and query strings are never logged.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">A setting is invalid; the message says which and what is valid.</exception>
+    public ReconnectingWebSocket(ReconnectingWebSocketOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.ValidateAndCopy();
+        Name = _options.Name.Length > 0 ? _options.Name : _options.Uri?.Authority ?? nameof(ReconnectingWebSocket);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ReconnectingWebSocket>();
+
+        Action<Exception> onObserverError = ex => Log.ObserverFailed(_logger, Name, ex);
+        _messages = new Broadcast<WebSocketMessage>(onObserverError, serialize: false);
+        _connected = new Broadcast<ConnectedInfo>(onObserverError, serialize: true);
+        _disconnected = new Broadcast<DisconnectedInfo>(onObserverError, serialize: true);
+        _dropped = new Broadcast<DroppedMessage>(onObserverError, serialize: true);
+        _sendQueue = new SendQueue(_options.SendQueue.Capacity, OnOutgoingDropped);
+        _state = new ConnectionStateMachine(_logger, Name, onObserverError);
+
+        var context = new ClientContext(_options, Name, _logger, _sendQueue, _messages);
+        var policy = new ReconnectPolicy(_options.Reconnect, _options.TimeProvider, _logger, Name);
+        _supervisor = new ConnectionSupervisor(context, _state, policy, _connected, _disconnected);
+    }
+
+    /// <summary>The client's name in logs: <see cref="ReconnectingWebSocketOptions.Name"/>, or the endpoint's host and port.</summary>
+    public string Name { get; }
+
+    /// <summary>The current state. Changes are published on <see cref="StateChanges"/>.</summary>
+    public ConnectionState State => _state.Current;
+
+    /// <summary>Whether a session is open and the queue flows (<see cref="State"/> is <see cref="ConnectionState.Connected"/>).</summary>
+    public bool IsConnected => _state.Current == ConnectionState.Connected;
+
+    /// <summary>Every move of <see cref="State"/>, in order, each once. A new subscriber first gets the latest move (so it learns the current state).
+    /// Completes on dispose.</summary>
+    public IObservable<ConnectionStateChange> StateChanges => _state.Changes;
+
+    /// <summary>Every successful connect, the first and each reconnect, after <see cref="ReconnectingWebSocketOptions.OnConnected"/> succeeded. Completes on dispose.</summary>
+    public IObservable<ConnectedInfo> Connected => _connected;
+
+    /// <summary>Every end of a session, with why. Always after the <see cref="Connected"/> of the same session; a failed
+    /// connect attempt publishes none (see <see cref="StateChanges"/> for those). Completes on dispose.</summary>
+    public IObservable<DisconnectedInfo> Disconnected => _disconnected;
+
+    /// <summary>Every message not delivered, with why: nothing is lost without a trace here. Completes on dispose.</summary>
+    public IObservable<DroppedMessage> Dropped => _dropped;
+
+    /// <summary>
+    /// Starts the client. The task completes when the first connection is open (after <see cref="ReconnectingWebSocketOptions.OnConnected"/>);
+    /// until then the client keeps trying under the reconnect policy.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the start: the client is then <see cref="ConnectionState.Stopped"/>, with nothing running.</param>
+    /// <returns>A task that completes when connected.</returns>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The client is already started (call <see cref="StopAsync"/> first).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled, or <see cref="StopAsync"/> was called, before the first connect.</exception>
+    /// <exception cref="Exception">The reconnect policy gave up: the last attempt's exception, for example a
+    /// <see cref="WebSocketHandshakeException"/> for a handshake answered 401.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        SupervisorRun run;
+        lock (_lifecycleGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_state.TryMoveTo(ConnectionState.Connecting, static current => current is ConnectionState.NotStarted or ConnectionState.Stopped))
+            {
+                throw new InvalidOperationException(SR.Format(SR.AlreadyStarted, _state.Current));
+            }
+
+            var previous = _run?.Completion ?? Task.CompletedTask;
+            run = new SupervisorRun();
+            run.Completion = Task.Run(() => _supervisor.RunAsync(run, previous), CancellationToken.None);
+            _run = run;
+        }
+
+        try
+        {
+            await run.FirstConnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await StopRunAsync(run, new StopRequest(DisconnectReason.Stopped, WebSocketCloseStatus.NormalClosure, null, Flush: false, new CancellationToken(canceled: true))).ConfigureAwait(false);
+            throw;
+        }
+        catch
+        {
+            await run.Completion.ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops the client: writes what is queued (while <paramref name="cancellationToken"/> allows), sends a close frame
+    /// with <paramref name="closeStatus"/>, waits up to <see cref="ReconnectingWebSocketOptions.CloseTimeout"/> for the
+    /// server's close frame, and ends reconnecting. A stopped client can be started again; messages still queued stay
+    /// queued for that. Does nothing if the client is not running.
+    /// </summary>
+    /// <param name="closeStatus">The close code to send.</param>
+    /// <param name="statusDescription">The close reason to send, at most 123 UTF-8 bytes.</param>
+    /// <param name="cancellationToken">Cancels the flush and the close handshake: the connection is then aborted. The task still completes only once nothing is running.</param>
+    /// <returns>A task that completes when the client is <see cref="ConnectionState.Stopped"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="closeStatus"/> is not a code a client may send.</exception>
+    /// <exception cref="ArgumentException"><paramref name="statusDescription"/> is too long, or given with <see cref="WebSocketCloseStatus.Empty"/>.</exception>
+    public Task StopAsync(
+        WebSocketCloseStatus closeStatus = WebSocketCloseStatus.NormalClosure,
+        string? statusDescription = null,
+        CancellationToken cancellationToken = default)
+    {
+        ValidateClose(closeStatus, statusDescription);
+        return StopCoreAsync(new StopRequest(DisconnectReason.Stopped, closeStatus, statusDescription, Flush: true, cancellationToken));
+    }
+
+    /// <summary>
+    /// Closes the current session (code 1000, "reconnect requested") and connects again at once, without a backoff
+    /// delay. Queued messages wait and go out on the new session. If the client is between attempts, the next attempt is made now.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting; the reconnect itself goes on.</param>
+    /// <returns>A task that completes when the new session is open.</returns>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    /// <exception cref="InvalidOperationException">The client is not running.</exception>
+    public Task ReconnectAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Task reconnected;
+        lock (_lifecycleGate)
+        {
+            var state = _state.Current;
+            if (_run is null || state is ConnectionState.NotStarted or ConnectionState.Stopping or ConnectionState.Stopped)
+            {
+                throw new InvalidOperationException(SR.Format(SR.NotStarted, state));
+            }
+
+            reconnected = _run.RequestReconnect();
+        }
+
+        return reconnected.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops gracefully (queued messages are written for up to <see cref="ReconnectingWebSocketOptions.CloseTimeout"/>,
+    /// then a close frame), reports what is still queued on <see cref="Dropped"/>, faults those sends with
+    /// <see cref="MessageDroppedException"/>, and completes every stream. Safe to call more than once.
+    /// </summary>
+    /// <returns>A task that completes when nothing of the client is left running.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (!MarkDisposed())
+        {
+            return;
+        }
+
+        using var flushLimit = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
+        await StopCoreAsync(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, Flush: true, flushLimit.Token)).ConfigureAwait(false);
+        CompleteStreams();
+    }
+
+    /// <summary>
+    /// Aborts the connection at once (no close handshake; use <see cref="DisposeAsync"/> for a graceful close), reports
+    /// what is queued on <see cref="Dropped"/>, and completes every stream. The client's loops end within moments, by themselves.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!MarkDisposed())
+        {
+            return;
+        }
+
+        BeginStop(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, Flush: false, new CancellationToken(canceled: true)));
+        CompleteStreams();
+    }
+
+    internal Task? RunCompletion => _run?.Completion;
+
+    private bool MarkDisposed()
+    {
+        lock (_lifecycleGate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _disposed = true;
+            return true;
+        }
+    }
+
+    private Task StopCoreAsync(StopRequest request)
+    {
+        var run = BeginStop(request);
+        return run?.Completion ?? Task.CompletedTask;
+    }
+
+    private Task StopRunAsync(SupervisorRun run, StopRequest request)
+    {
+        lock (_lifecycleGate)
+        {
+            if (ReferenceEquals(_run, run))
+            {
+                BeginStop(request);
+            }
+        }
+
+        return run.Completion;
+    }
+
+    private SupervisorRun? BeginStop(StopRequest request)
+    {
+        lock (_lifecycleGate)
+        {
+            var run = _run;
+            if (run is null || !_state.TryMoveTo(ConnectionState.Stopping, static current => current is not (ConnectionState.NotStarted or ConnectionState.Stopped), request.Reason))
+            {
+                return null;
+            }
+
+            run.RequestStop(request);
+            return run;
+        }
+    }
+
+    private void CompleteStreams()
+    {
+        int dropped = _sendQueue.Close(DropReason.Disposed);
+        if (dropped > 0)
+        {
+            Log.SendsDropped(_logger, Name, dropped, DropReason.Disposed);
+        }
+
+        _messages.Complete();
+        _connected.Complete();
+        _disconnected.Complete();
+        _dropped.Complete();
+        _state.Changes.Complete();
+    }
+
+    private static void ValidateClose(WebSocketCloseStatus closeStatus, string? statusDescription)
+    {
+        int code = (int)closeStatus;
+        if (code < 1000 || code > 4999 || code is 1004 or 1006 or 1015)
+        {
+            throw new ArgumentOutOfRangeException(nameof(closeStatus), closeStatus,
+                SR.Format(SR.CloseStatusInvalid, code));
+        }
+
+        if (statusDescription is null)
+        {
+            return;
+        }
+
+        if (closeStatus == WebSocketCloseStatus.Empty && statusDescription.Length > 0)
+        {
+            throw new ArgumentException(SR.CloseDescriptionWithEmpty, nameof(statusDescription));
+        }
+
+        if (Encoding.UTF8.GetByteCount(statusDescription) > MaxCloseDescriptionBytes)
+        {
+            throw new ArgumentException(SR.Format(SR.CloseDescriptionTooLong, Encoding.UTF8.GetByteCount(statusDescription), MaxCloseDescriptionBytes), nameof(statusDescription));
+        }
+    }
+}

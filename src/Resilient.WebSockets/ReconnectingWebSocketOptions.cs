@@ -1,0 +1,181 @@
+using System.Net.WebSockets;
+
+namespace Resilient.WebSockets;
+
+/// <summary>Settings of a <see cref="ReconnectingWebSocket"/>.</summary>
+/// <remarks>
+/// The client validates the options once, in its constructor (throwing <see cref="ArgumentException"/> or
+/// <see cref="ArgumentOutOfRangeException"/> with what was wrong and what is valid), and copies them:
+/// changes made after that have no effect. One options object may configure several clients.
+/// </remarks>
+public sealed class ReconnectingWebSocketOptions
+{
+    internal const int MaxQueueCapacity = 1_048_576;
+    internal const int MaxNameLength = 200;
+
+    /// <summary>The endpoint: an absolute ws:// or wss:// URI.</summary>
+    /// <value>Default: null. Required unless <see cref="UriFactory"/> is set.</value>
+    public Uri? Uri { get; set; }
+
+    /// <summary>Picks the endpoint before every connect attempt (for example, a fresh signed URL). Wins over <see cref="Uri"/>.</summary>
+    /// <value>Default: null. It must return an absolute ws:// or wss:// URI; anything else fails that attempt.</value>
+    public Func<CancellationToken, ValueTask<Uri>>? UriFactory { get; set; }
+
+    /// <summary>A name for this client in logs and metrics.</summary>
+    /// <value>Default: empty, which names the client after its endpoint's host and port. At most 200 characters.</value>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>Configures each new <see cref="ClientWebSocket"/> before its connect attempt: headers, tokens,
+    /// subprotocols, proxy, certificates. Runs on every attempt, so credentials can be refreshed.</summary>
+    /// <value>Default: null. Not called when a custom <see cref="Connector"/> is set.</value>
+    public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
+
+    /// <summary>Runs on every new session before queued messages flow: the place to authenticate and re-subscribe.
+    /// What it sends through its <see cref="ConnectedContext"/> goes out before any queued message.</summary>
+    /// <value>Default: null. If it throws, the session is dropped and the attempt counts as failed under the reconnect policy.
+    /// Messages received while it runs are published on <see cref="ReconnectingWebSocket.Messages"/>, so it may wait for a reply.</value>
+    public Func<ConnectedContext, CancellationToken, ValueTask>? OnConnected { get; set; }
+
+    /// <summary>How long one connect attempt (TCP, TLS, handshake and <see cref="OnConnected"/>) may take.</summary>
+    /// <value>Default: 10 seconds. Greater than zero, or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a graceful close waits for the server's close frame before aborting the connection.</summary>
+    /// <value>Default: 5 seconds. Greater than zero.</value>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The reconnect policy. Never null.</summary>
+    /// <value>Default: exponential backoff with jitter, 1 s to 30 s, unlimited attempts.</value>
+    public ReconnectOptions Reconnect { get; set; } = new();
+
+    /// <summary>How often a ping is sent on an otherwise quiet connection.</summary>
+    /// <value>Default: 15 seconds. <see cref="TimeSpan.Zero"/> turns keep-alive off.</value>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long after a ping the pong may take before the peer is considered dead (reason <see cref="DisconnectReason.KeepAliveTimeout"/>).</summary>
+    /// <value>Default: 15 seconds. Greater than zero, or <see cref="Timeout.InfiniteTimeSpan"/> to send pings without waiting for pongs.</value>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Ends a session on which no message arrived for this long (reason <see cref="DisconnectReason.InactivityTimeout"/>).</summary>
+    /// <value>Default: null (off). When set, greater than zero.</value>
+    public TimeSpan? InactivityTimeout { get; set; }
+
+    /// <summary>The send queue. Never null.</summary>
+    /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
+    public SendQueueOptions SendQueue { get; set; } = new();
+
+    /// <summary>The largest incoming message, in bytes. A larger one closes the session with 1009 (reason <see cref="DisconnectReason.MessageTooLarge"/>) and reconnects.</summary>
+    /// <value>Default: 16 MiB. Between 1 and <see cref="Array.MaxLength"/>.</value>
+    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The clock for every delay, timeout and timestamp, Polly included.</summary>
+    /// <value>Default: <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Opens the socket of each attempt.</summary>
+    /// <value>Default: null, which uses a new <see cref="ClientWebSocket"/> per attempt with <see cref="ConfigureWebSocket"/> applied.</value>
+    public IWebSocketConnector? Connector { get; set; }
+
+    /// <summary>Checks every setting and returns a copy that later changes to this object cannot reach.</summary>
+    internal ReconnectingWebSocketOptions ValidateAndCopy()
+    {
+        if (UriFactory is null)
+        {
+            if (Uri is null)
+            {
+                throw new ArgumentException(SR.UriMissing, "options");
+            }
+
+            ValidateUri(Uri, "options.Uri");
+        }
+
+        if (Name is null || Name.Length > MaxNameLength)
+        {
+            throw new ArgumentException(SR.Format(SR.NameInvalid, Name), "options.Name");
+        }
+
+        RequirePositive(ConnectTimeout, "connect timeout", "options.ConnectTimeout", allowInfinite: true);
+        RequirePositive(CloseTimeout, "close timeout", "options.CloseTimeout", allowInfinite: false);
+        RequireNotNegative(KeepAliveInterval, "keep-alive interval", "options.KeepAliveInterval");
+        RequirePositive(KeepAliveTimeout, "keep-alive timeout", "options.KeepAliveTimeout", allowInfinite: true);
+        if (InactivityTimeout is { } inactivity)
+        {
+            RequirePositive(inactivity, "inactivity timeout", "options.InactivityTimeout", allowInfinite: false);
+        }
+
+        RequireInRange(MaxMessageSize, 1, Array.MaxLength, "maximum message size", "options.MaxMessageSize");
+
+        var reconnect = Reconnect ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Reconnect"), "options.Reconnect");
+        RequireNotNegative(reconnect.InitialDelay, "initial reconnect delay", "options.Reconnect.InitialDelay");
+        RequireNotNegative(reconnect.MaxDelay, "maximum reconnect delay", "options.Reconnect.MaxDelay");
+        if (reconnect.MaxDelay < reconnect.InitialDelay)
+        {
+            throw new ArgumentOutOfRangeException("options.Reconnect.MaxDelay", reconnect.MaxDelay,
+                SR.Format(SR.MaxDelayBelowInitial, reconnect.MaxDelay, reconnect.InitialDelay));
+        }
+
+        if (reconnect.MaxAttempts is { } attempts)
+        {
+            RequireInRange(attempts, 1, int.MaxValue, "maximum number of connect attempts", "options.Reconnect.MaxAttempts");
+        }
+
+        RequireNotNegative(reconnect.MinUptime, "minimum uptime", "options.Reconnect.MinUptime");
+
+        var queue = SendQueue ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.SendQueue"), "options.SendQueue");
+        RequireInRange(queue.Capacity, 1, MaxQueueCapacity, "send queue capacity", "options.SendQueue.Capacity");
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentException(SR.Format(SR.OptionRequired, "options.TimeProvider"), "options.TimeProvider");
+        }
+
+        var copy = (ReconnectingWebSocketOptions)MemberwiseClone();
+        copy.Reconnect = reconnect.Clone();
+        copy.SendQueue = queue.Clone();
+        return copy;
+    }
+
+    /// <summary>Checks an endpoint given by the app, either here or returned by <see cref="UriFactory"/>.</summary>
+    internal static void ValidateUri(Uri uri, string paramName)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            throw new ArgumentException(SR.Format(SR.UriNotAbsolute, uri.OriginalString), paramName);
+        }
+
+        if (uri.Scheme != "ws" && uri.Scheme != "wss")
+        {
+            throw new ArgumentException(SR.Format(SR.UriSchemeInvalid, uri.Scheme), paramName);
+        }
+    }
+
+    private static void RequirePositive(TimeSpan value, string what, string paramName, bool allowInfinite)
+    {
+        if (allowInfinite && value == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value,
+                SR.Format(SR.TimeSpanNotPositive, what, value, allowInfinite ? ", or Timeout.InfiniteTimeSpan" : string.Empty));
+        }
+    }
+
+    private static void RequireNotNegative(TimeSpan value, string what, string paramName)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, SR.Format(SR.TimeSpanNegative, what, value));
+        }
+    }
+
+    private static void RequireInRange(int value, int min, int max, string what, string paramName)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, SR.Format(SR.IntOutOfRange, what, value, min, max));
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace Resilient.WebSockets.Sending;
+
+/// <summary>One message in the send queue: its bytes, its type, the pooled buffer to give back, and the completion of the
+/// <c>SendAsync</c> that queued it (null for <c>TryEnqueue</c>).</summary>
+internal readonly struct OutgoingMessage
+{
+    public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion)
+    {
+        Data = data;
+        MessageType = messageType;
+        RentedBuffer = rentedBuffer;
+        Completion = completion;
+    }
+
+    public ReadOnlyMemory<byte> Data { get; }
+
+    public WebSocketMessageType MessageType { get; }
+
+    public byte[]? RentedBuffer { get; }
+
+    public PendingSend? Completion { get; }
+
+    /// <summary>Gives the pooled buffer back; call once, when the message is written or dropped.</summary>
+    public void ReturnBuffer()
+    {
+        if (RentedBuffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(RentedBuffer);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+namespace Resilient.WebSockets.Sending;
+
+/// <summary>The completion of one <c>SendAsync</c>: done when the message is written, faulted when it is dropped,
+/// cancelled when the caller cancels before the write began.</summary>
+/// <remarks>
+/// States: Queued → Writing (the send loop claimed it) → Done; Writing → Queued (the write failed and the message
+/// waits for the next session); Queued → Withdrawn (the caller cancelled); Queued → Done (dropped). A message that is
+/// being written cannot be withdrawn, so a cancelled <c>SendAsync</c> never hides a message that went out.
+/// </remarks>
+internal sealed class PendingSend
+{
+    private const int Queued = 0;
+    private const int Writing = 1;
+    private const int Done = 2;
+    private const int Withdrawn = 3;
+
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state;
+    private CancellationTokenRegistration _registration;
+    private Action? _onWithdrawn;
+
+    public Task Task => _completion.Task;
+
+    /// <summary>Lets <paramref name="cancellationToken"/> withdraw the message while it is still queued.</summary>
+    public void EnableWithdrawal(Action onWithdrawn, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return;
+        }
+
+        _onWithdrawn = onWithdrawn;
+        _registration = cancellationToken.UnsafeRegister(
+            static (state, token) => ((PendingSend)state!).Withdraw(token), this);
+    }
+
+    public bool TryBeginWrite() => Interlocked.CompareExchange(ref _state, Writing, Queued) == Queued;
+
+    public void ReturnToQueue() => Volatile.Write(ref _state, Queued);
+
+    public void SetWritten()
+    {
+        Volatile.Write(ref _state, Done);
+        _registration.Dispose();
+        _completion.TrySetResult();
+    }
+
+    /// <summary>Fails a queued message; false when the caller had already withdrawn it.</summary>
+    public bool TryFail(Exception exception)
+    {
+        if (Interlocked.CompareExchange(ref _state, Done, Queued) != Queued)
+        {
+            return false;
+        }
+
+        _registration.Dispose();
+        _completion.TrySetException(exception);
+        return true;
+    }
+
+    private void Withdraw(CancellationToken token)
+    {
+        if (Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued)
+        {
+            _onWithdrawn?.Invoke();
+            _completion.TrySetCanceled(token);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real Kestrel WebSocket server on 127.0.0.1, for one test. Endpoints:
+/// /echo (echoes every message), /push?n=N&amp;size=S (sends N numbered text messages, then waits for the close),
+/// /abort?after=N (echoes N messages, then aborts the TCP connection), /close?status=C&amp;reason=R (closes at once),
+/// /status/{code} (answers the handshake with that HTTP status), /big?size=S (sends one message of S bytes).
+/// Everything it receives and every close frame it sees is recorded.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestServer(WebApplication app, ServerLog log)
+    {
+        _app = app;
+        Log = log;
+    }
+
+    public ServerLog Log { get; }
+
+    public int Port { get; private set; }
+
+    public Uri Url(string pathAndQuery) => new($"ws://127.0.0.1:{Port}{pathAndQuery}");
+
+    /// <summary>Starts a server on <paramref name="port"/> (0 picks a free one). Pass the same <paramref name="log"/> to a restarted server to keep one record.</summary>
+    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null)
+    {
+        log ??= new ServerLog();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        Map(app, log);
+        await app.StartAsync();
+        var server = new TestServer(app, log);
+        server.Port = new Uri(app.Urls.First()).Port;
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+    }
+
+    private static void Map(WebApplication app, ServerLog log)
+    {
+        app.Map("/status/{code:int}", (int code) => Results.StatusCode(code));
+
+        app.Map("/echo", async context =>
+        {
+            using var socket = await AcceptAsync(context, log);
+            await EchoAsync(socket, log, limit: int.MaxValue, context.RequestAborted);
+        });
+
+        app.Map("/abort", async context =>
+        {
+            int after = int.Parse(context.Request.Query["after"].ToString() is { Length: > 0 } a ? a : "0", System.Globalization.CultureInfo.InvariantCulture);
+            using var socket = await AcceptAsync(context, log);
+            await EchoAsync(socket, log, after, context.RequestAborted);
+            context.Abort();
+        });
+
+        app.Map("/push", async context =>
+        {
+            int n = int.Parse(context.Request.Query["n"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            int size = context.Request.Query["size"].ToString() is { Length: > 0 } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            using var socket = await AcceptAsync(context, log);
+            for (int i = 0; i < n; i++)
+            {
+                string text = i.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(size, '.');
+                await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, context.RequestAborted);
+            }
+
+            await EchoAsync(socket, log, int.MaxValue, context.RequestAborted);
+        });
+
+        app.Map("/big", async context =>
+        {
+            int size = int.Parse(context.Request.Query["size"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            using var socket = await AcceptAsync(context, log);
+            await socket.SendAsync(new byte[size], WebSocketMessageType.Binary, true, context.RequestAborted);
+            await EchoAsync(socket, log, int.MaxValue, context.RequestAborted);
+        });
+
+        app.Map("/close", async context =>
+        {
+            var status = (WebSocketCloseStatus)int.Parse(context.Request.Query["status"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            string? reason = context.Request.Query["reason"].ToString() is { Length: > 0 } r ? r : null;
+            using var socket = await AcceptAsync(context, log);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.CloseAsync(status, reason, timeout.Token);
+        });
+    }
+
+    private static async Task<WebSocket> AcceptAsync(HttpContext context, ServerLog log)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            throw new InvalidOperationException("Not a WebSocket request.");
+        }
+
+        var socket = await context.WebSockets.AcceptWebSocketAsync();
+        log.OnAccepted(context.Request.Path + context.Request.QueryString, context.Request.Headers);
+        return socket;
+    }
+
+    private static async Task EchoAsync(WebSocket socket, ServerLog log, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var message = new MemoryStream();
+        int echoed = 0;
+        try
+        {
+            while (echoed < limit)
+            {
+                var result = await socket.ReceiveAsync(buffer, cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    log.OnClose(socket.CloseStatus, socket.CloseStatusDescription);
+                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, socket.CloseStatusDescription, cancellationToken);
+                    return;
+                }
+
+                message.Write(buffer, 0, result.Count);
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                var data = message.ToArray();
+                message.SetLength(0);
+                log.OnMessage(result.MessageType, data);
+                await socket.SendAsync(data, result.MessageType, true, cancellationToken);
+                echoed++;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client went away or the server is stopping: this connection is over.
+        }
+    }
+}
+
+/// <summary>What a <see cref="TestServer"/> saw, kept across restarts.</summary>
+public sealed class ServerLog
+{
+    private readonly ConcurrentQueue<string> _texts = new();
+    private readonly ConcurrentQueue<(WebSocketCloseStatus? Status, string? Description)> _closes = new();
+    private readonly ConcurrentQueue<IHeaderDictionary> _handshakes = new();
+    private int _connections;
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public IReadOnlyCollection<string> Texts => _texts;
+
+    public IReadOnlyCollection<(WebSocketCloseStatus? Status, string? Description)> Closes => _closes;
+
+    public IReadOnlyCollection<IHeaderDictionary> Handshakes => _handshakes;
+
+    public event Action? Changed;
+
+    internal void OnAccepted(string path, IHeaderDictionary headers)
+    {
+        _handshakes.Enqueue(new HeaderDictionary(headers.ToDictionary(h => h.Key, h => h.Value)));
+        Interlocked.Increment(ref _connections);
+        Changed?.Invoke();
+    }
+
+    internal void OnMessage(WebSocketMessageType type, byte[] data)
+    {
+        if (type == WebSocketMessageType.Text)
+        {
+            _texts.Enqueue(Encoding.UTF8.GetString(data));
+        }
+
+        Changed?.Invoke();
+    }
+
+    internal void OnClose(WebSocketCloseStatus? status, string? description)
+    {
+        _closes.Enqueue((status, description));
+        Changed?.Invoke();
+    }
+
+    /// <summary>Waits, up to <paramref name="timeout"/>, until <paramref name="condition"/> holds.</summary>
+    public async Task WaitUntilAsync(Func<ServerLog, bool> condition, TimeSpan timeout, string what)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (condition(this))
+            {
+                done.TrySetResult();
+            }
+        }
+
+        Changed += Check;
+        try
+        {
+            Check();
+            await done.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"The server did not see {what} within {timeout}.");
+        }
+        finally
+        {
+            Changed -= Check;
+        }
+    }
+}
