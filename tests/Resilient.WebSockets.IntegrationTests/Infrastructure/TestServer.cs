@@ -19,10 +19,12 @@ namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
 public sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<HttpContext, bool> _open;
 
-    private TestServer(WebApplication app, ServerLog log)
+    private TestServer(WebApplication app, ServerLog log, ConcurrentDictionary<HttpContext, bool> open)
     {
         _app = app;
+        _open = open;
         Log = log;
     }
 
@@ -41,15 +43,34 @@ public sealed class TestServer : IAsyncDisposable
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        var open = new ConcurrentDictionary<HttpContext, bool>();
+        app.Use(async (context, next) =>
+        {
+            open[context] = true;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                open.TryRemove(context, out _);
+            }
+        });
         Map(app, log);
         await app.StartAsync();
-        var server = new TestServer(app, log);
+        var server = new TestServer(app, log, open);
         server.Port = new Uri(app.Urls.First()).Port;
         return server;
     }
 
+    /// <summary>Stops the server as a crash would: every open connection is reset, then the listener closes.</summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var context in _open.Keys)
+        {
+            context.Abort();
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
