@@ -1,0 +1,75 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Resilient.WebSockets.Tests.Infrastructure;
+
+/// <summary>
+/// A connector with no network: each attempt either fails as scripted or returns the client end of an in-memory
+/// WebSocket pair (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over <see cref="DuplexPipe"/>),
+/// whose server end the test takes from <see cref="AcceptAsync"/>.
+/// </summary>
+public sealed class InMemoryConnector : IWebSocketConnector
+{
+    private readonly Channel<ServerEnd> _accepted = Channel.CreateUnbounded<ServerEnd>();
+    private int _attempts;
+
+    /// <summary>Decides each attempt (1-based): return an exception to fail it, a task to hold it, or null to connect.</summary>
+    public Func<int, CancellationToken, Task<Exception?>>? Script { get; set; }
+
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    public async ValueTask<WebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        int attempt = Interlocked.Increment(ref _attempts);
+        if (Script is { } script && await script(attempt, cancellationToken) is { } failure)
+        {
+            throw failure;
+        }
+
+        var (clientStream, serverStream) = DuplexPipe.Create();
+        var client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+        var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        _accepted.Writer.TryWrite(new ServerEnd(server, serverStream, attempt));
+        return client;
+    }
+
+    /// <summary>The server end of the next connection, waiting up to <see cref="Testing.ClientProbe.DefaultTimeout"/>.</summary>
+    public async Task<ServerEnd> AcceptAsync() =>
+        await _accepted.Reader.ReadAsync().AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+}
+
+/// <summary>The server side of one in-memory connection.</summary>
+public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream, int attempt)
+{
+    public WebSocket Socket { get; } = socket;
+
+    public int Attempt { get; } = attempt;
+
+    public Task SendTextAsync(string text) =>
+        Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    /// <summary>Receives one whole message; a close frame comes back as null.</summary>
+    public async Task<string?> ReceiveTextAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        int count = 0;
+        while (true)
+        {
+            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return Encoding.UTF8.GetString(buffer, 0, count);
+            }
+        }
+    }
+
+    /// <summary>Breaks the connection as a reset would: both directions fail with an I/O error.</summary>
+    public void Kill() => stream.Break();
+}
