@@ -522,17 +522,4 @@ public class ReconnectingWebSocketTests
         socket.Setup(s => s.Abort()).Callback(() => aborted.TrySetException(new WebSocketException(WebSocketError.InvalidState, "aborted")));
         return socket;
     }
-
-    private sealed class Recorder<T>(Action<T> onNext) : IObserver<T>
-    {
-        public void OnCompleted()
-        {
-        }
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void OnNext(T value) => onNext(value);
-    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.Testing;
 
 namespace Resilient.WebSockets.Tests.Connection;
 
@@ -10,7 +11,7 @@ public class ConnectionStateMachineTests
     private ConnectionStateMachine CreateSut()
     {
         var sut = new ConnectionStateMachine(NullLogger.Instance, "test", ex => throw ex);
-        sut.Changes.Subscribe(new Observer(_changes.Add));
+        sut.Changes.Subscribe(new Recorder<ConnectionStateChange>(_changes.Add));
         return sut;
     }
 
@@ -61,18 +62,5 @@ public class ConnectionStateMachineTests
 
         Assert.False(sut.TryMoveTo(ConnectionState.Connecting, current => current is ConnectionState.NotStarted or ConnectionState.Stopped));
         Assert.True(sut.TryMoveTo(ConnectionState.Stopping, current => current != ConnectionState.Stopped));
-    }
-
-    private sealed class Observer(Action<ConnectionStateChange> onNext) : IObserver<ConnectionStateChange>
-    {
-        public void OnCompleted()
-        {
-        }
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void OnNext(ConnectionStateChange value) => onNext(value);
     }
 }

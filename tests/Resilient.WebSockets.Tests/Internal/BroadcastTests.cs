@@ -1,4 +1,5 @@
 using Resilient.WebSockets.Internal;
+using Resilient.WebSockets.Testing;
 
 namespace Resilient.WebSockets.Tests.Internal;
 
@@ -16,9 +17,9 @@ public class BroadcastTests
         var before = new List<int>();
         var after = new List<int>();
         int thrown = 0;
-        using var a = sut.Subscribe(new Observer(before.Add));
-        using var bad = sut.Subscribe(new Observer(_ => { thrown++; throw new InvalidOperationException("bug"); }));
-        using var b = sut.Subscribe(new Observer(after.Add));
+        using var a = sut.Subscribe(new Recorder<int>(before.Add));
+        using var bad = sut.Subscribe(new Recorder<int>(_ => { thrown++; throw new InvalidOperationException("bug"); }));
+        using var b = sut.Subscribe(new Recorder<int>(after.Add));
 
         sut.Publish(1);
         sut.Publish(2);
@@ -36,7 +37,7 @@ public class BroadcastTests
         sut.Publish(7);
         var seen = new List<int>();
 
-        using var subscription = sut.Subscribe(new Observer(seen.Add));
+        using var subscription = sut.Subscribe(new Recorder<int>(seen.Add));
         sut.Publish(8);
 
         Assert.Equal([7, 8], seen);
@@ -47,7 +48,7 @@ public class BroadcastTests
     {
         var sut = CreateSut();
         var seen = new List<int>();
-        var subscription = sut.Subscribe(new Observer(seen.Add));
+        var subscription = sut.Subscribe(new Recorder<int>(seen.Add));
 
         sut.Publish(1);
         subscription.Dispose();
@@ -62,22 +63,13 @@ public class BroadcastTests
     {
         var sut = CreateSut();
         int completed = 0;
-        using var early = sut.Subscribe(new Observer(_ => { }, () => completed++));
+        using var early = sut.Subscribe(new Recorder<int>(_ => { }, () => completed++));
 
         sut.Complete();
         sut.Complete();
-        using var late = sut.Subscribe(new Observer(_ => { }, () => completed++));
+        using var late = sut.Subscribe(new Recorder<int>(_ => { }, () => completed++));
         sut.Publish(1);
 
         Assert.Equal(2, completed);
-    }
-
-    private sealed class Observer(Action<int> onNext, Action? onCompleted = null) : IObserver<int>
-    {
-        public void OnCompleted() => onCompleted?.Invoke();
-
-        public void OnError(Exception error) => throw new InvalidOperationException("OnError must never be called.", error);
-
-        public void OnNext(int value) => onNext(value);
     }
 }
