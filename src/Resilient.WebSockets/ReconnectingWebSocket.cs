@@ -165,7 +165,8 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 
     /// <summary>
     /// Closes the current session (code 1000, "reconnect requested") and connects again at once, without a backoff
-    /// delay. Queued messages wait and go out on the new session. If the client is between attempts, the next attempt is made now.
+    /// delay. Queued messages wait and go out on the new session. If the client is waiting to reconnect after a lost
+    /// session, it attempts now; within a run of failing attempts, the next attempt keeps the policy's delay.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting; the reconnect itself goes on.</param>
     /// <returns>A task that completes when the new session is open.</returns>

@@ -510,6 +510,53 @@ public class ReconnectingWebSocketTests
         Assert.Equal(1, _connector.Attempts);
     }
 
+    [Fact]
+    public async Task ReconnectAsync_WhileWaitingAfterALostSession_AttemptsAtOnce()
+    {
+        using var sut = CreateSut();
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        (await _connector.AcceptAsync()).Kill();
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(1));
+
+        await sut.ReconnectAsync().WaitAsync(ClientProbe.DefaultTimeout);
+
+        Assert.Equal(2, probe.Connects.Count);
+        Assert.Equal(TimeSpan.Zero, probe.Connects[1].Downtime);
+        Assert.Equal(0, _time.AliveTimers);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_Connected_WritesTheQueueThenClosesWith1000AndCompletesStreams()
+    {
+        var sut = CreateSut();
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+        var seen = Task.Run(async () =>
+        {
+            var texts = new List<string>();
+            while (await server.ReceiveTextAsync() is { } text)
+            {
+                texts.Add(text);
+            }
+
+            await server.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            return texts;
+        });
+        Assert.True(sut.TryEnqueue("last words"));
+
+        await sut.DisposeAsync().AsTask().WaitAsync(ClientProbe.DefaultTimeout);
+
+        Assert.Equal(["last words"], await seen.WaitAsync(ClientProbe.DefaultTimeout));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, server.Socket.CloseStatus);
+        Assert.Equal("client disposed", server.Socket.CloseStatusDescription);
+        Assert.Equal(DisconnectReason.Disposed, Assert.Single(probe.Disconnects).Reason);
+        Assert.True(probe.MessagesCompleted);
+        Assert.Empty(probe.Drops);
+        Assert.Equal(0, _time.AliveTimers);
+    }
+
     private static Mock<WebSocket> BrokenSocket()
     {
         var aborted = new TaskCompletionSource<ValueWebSocketReceiveResult>(TaskCreationOptions.RunContinuationsAsynchronously);
