@@ -170,7 +170,7 @@ internal sealed class ConnectionSupervisor
                 throw new InvalidOperationException(SR.Format(SR.ConnectorReturnedNotOpen, socket.State));
             }
 
-            session = new WebSocketSession(socket, uri, _context);
+            session = new WebSocketSession(socket, _context);
             socket = null;
             session.StartReceiving();
             var downtime = isReconnect ? _context.TimeProvider.GetElapsedTime(lostAt) : TimeSpan.Zero;

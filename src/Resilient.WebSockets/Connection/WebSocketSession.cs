@@ -25,15 +25,12 @@ internal sealed class WebSocketSession : IAsyncDisposable
     private Task _sendLoop = Task.CompletedTask;
     private volatile bool _directSendsOpen = true;
 
-    public WebSocketSession(WebSocket socket, Uri uri, ClientContext context)
+    public WebSocketSession(WebSocket socket, ClientContext context)
     {
         _socket = socket;
         _context = context;
-        Uri = uri;
         StartedAt = context.TimeProvider.GetTimestamp();
     }
-
-    public Uri Uri { get; }
 
     /// <summary>When the socket opened, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long StartedAt { get; }

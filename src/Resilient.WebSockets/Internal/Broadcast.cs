@@ -28,8 +28,6 @@ internal sealed class Broadcast<T> : IObservable<T>
         _latest = initial;
     }
 
-    public bool HasObservers => Volatile.Read(ref _observers).Length > 0;
-
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);

@@ -23,8 +23,6 @@ internal static class SR
         "The option '{0}' is invalid. It must not be null.";
     public const string NameInvalid =
         "The name '{0}' is invalid. It must be at most 200 characters, or empty to use the endpoint's host.";
-    public const string EnumInvalid =
-        "The {0} '{1}' is invalid. It must be one of: {2}.";
     public const string AlreadyStarted =
         "The client is already started (state '{0}'). Call StopAsync before starting it again.";
     public const string NotStarted =

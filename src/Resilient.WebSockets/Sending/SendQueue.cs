@@ -40,8 +40,6 @@ internal sealed class SendQueue
     /// <summary>Messages accepted and not yet written, dropped or withdrawn.</summary>
     public int Count => Volatile.Read(ref _pending);
 
-    public bool IsClosed => Volatile.Read(ref _closedReason) != Open;
-
     /// <summary>Accepts the message if there is room now.</summary>
     public bool TryEnqueue(in OutgoingMessage message)
     {
