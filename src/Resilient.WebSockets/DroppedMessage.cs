@@ -20,6 +20,24 @@ public enum DropReason
 
     /// <summary>The client was disposed before the message was written.</summary>
     Disposed = 1,
+
+    /// <summary>The send queue was full: the message was refused, or evicted to make room (see <see cref="SendQueueFullMode"/>).</summary>
+    QueueFull = 2,
+
+    /// <summary>Sent while not connected, with <see cref="WhileDisconnectedMode.Fail"/>.</summary>
+    NotConnected = 3,
+
+    /// <summary>Queued when the session was lost, with <see cref="WhileDisconnectedMode.Fail"/>.</summary>
+    Disconnected = 4,
+
+    /// <summary>It waited longer than <see cref="SendQueueOptions.TimeToLive"/>.</summary>
+    Expired = 5,
+
+    /// <summary>Queued at a <see cref="ReconnectingWebSocket.StopAsync"/> with <see cref="SendQueueOptions.FlushOnStop"/> off.</summary>
+    Stopped = 6,
+
+    /// <summary>An incoming message found the receive buffer full (see <see cref="ReceiveBufferOptions.FullMode"/>).</summary>
+    ReceiveBufferFull = 7,
 }
 
 /// <summary>A message that was not delivered, published on <see cref="ReconnectingWebSocket.Dropped"/>.</summary>
@@ -48,6 +66,11 @@ public sealed class MessageDroppedException : Exception
     {
         DropReason.Cleared => SR.DropCleared,
         DropReason.Disposed => SR.DropDisposed,
+        DropReason.QueueFull => SR.DropQueueFull,
+        DropReason.NotConnected => SR.DropNotConnected,
+        DropReason.Disconnected => SR.DropDisconnected,
+        DropReason.Expired => SR.DropExpired,
+        DropReason.Stopped => SR.DropStopped,
         _ => reason.ToString(),
     };
 }

@@ -40,6 +40,11 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        if (RefusedWhileDisconnected(WebSocketMessageType.Text, text.Length) is { } refused)
+        {
+            return ValueTask.FromException(refused);
+        }
+
         var (buffer, length) = Encode(text);
         return SendCoreAsync(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, new PendingSend()), cancellationToken);
     }
@@ -65,6 +70,11 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        if (RefusedWhileDisconnected(messageType, data.Length) is { } refused)
+        {
+            return ValueTask.FromException(refused);
+        }
+
         return SendCoreAsync(new OutgoingMessage(data, messageType, rentedBuffer: null, new PendingSend()), cancellationToken);
     }
 
@@ -76,6 +86,11 @@ public sealed partial class ReconnectingWebSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         if (_disposed)
+        {
+            return false;
+        }
+
+        if (RefusedWhileDisconnected(WebSocketMessageType.Text, text.Length) is not null)
         {
             return false;
         }
@@ -97,6 +112,11 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
+        if (RefusedWhileDisconnected(messageType, data.Length) is not null)
+        {
+            return false;
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 1));
         data.Span.CopyTo(buffer);
         return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, data.Length), messageType, buffer, completion: null));
@@ -105,16 +125,7 @@ public sealed partial class ReconnectingWebSocket
     /// <summary>Removes every queued message: each is reported on <see cref="Dropped"/> and its <c>SendAsync</c> faults with
     /// <see cref="MessageDroppedException"/>. A message being written at that moment is not removed.</summary>
     /// <returns>How many messages were removed.</returns>
-    public int ClearPendingSends()
-    {
-        int dropped = _sendQueue.Clear(DropReason.Cleared);
-        if (dropped > 0)
-        {
-            Log.SendsDropped(_logger, Name, dropped, DropReason.Cleared);
-        }
-
-        return dropped;
-    }
+    public int ClearPendingSends() => _context.DropQueued(DropReason.Cleared);
 
     internal static void ValidateMessageType(WebSocketMessageType messageType)
     {
@@ -157,6 +168,22 @@ public sealed partial class ReconnectingWebSocket
 
     private void OnOutgoingDropped(OutgoingMessage message, DropReason reason) =>
         _dropped.Publish(new DroppedMessage(MessageDirection.Outgoing, message.MessageType, message.Data.Length, reason));
+
+    private void OnIncomingDropped(WebSocketMessage message, DropReason reason) =>
+        _dropped.Publish(new DroppedMessage(MessageDirection.Incoming, message.MessageType, message.Data.Length, reason));
+
+    /// <summary>With <see cref="WhileDisconnectedMode.Fail"/> and no open session: reports the refusal and returns the exception for <c>SendAsync</c>.</summary>
+    /// <remarks>The length reported for text is its length in characters when refused before encoding.</remarks>
+    private MessageDroppedException? RefusedWhileDisconnected(WebSocketMessageType messageType, int length)
+    {
+        if (_options.SendQueue.WhileDisconnected != WhileDisconnectedMode.Fail || IsConnected)
+        {
+            return null;
+        }
+
+        _dropped.Publish(new DroppedMessage(MessageDirection.Outgoing, messageType, length, DropReason.NotConnected));
+        return new MessageDroppedException(DropReason.NotConnected);
+    }
 
     private static (byte[] Buffer, int Length) Encode(string text)
     {

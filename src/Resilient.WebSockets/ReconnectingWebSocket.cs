@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilient.WebSockets.Connection;
 using Resilient.WebSockets.Diagnostics;
+using Resilient.WebSockets.Receiving;
 using Resilient.WebSockets.Reconnection;
 using Resilient.WebSockets.Sending;
 
@@ -33,6 +34,8 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly ConnectionSupervisor _supervisor;
     private readonly SendQueue _sendQueue;
     private readonly Broadcast<WebSocketMessage> _messages;
+    private readonly MessageDispatcher _dispatcher;
+    private readonly ClientContext _context;
     private readonly Broadcast<ConnectedInfo> _connected;
     private readonly Broadcast<DisconnectedInfo> _disconnected;
     private readonly Broadcast<DroppedMessage> _dropped;
@@ -65,12 +68,13 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _connected = new Broadcast<ConnectedInfo>(onObserverError, serialize: true);
         _disconnected = new Broadcast<DisconnectedInfo>(onObserverError, serialize: true);
         _dropped = new Broadcast<DroppedMessage>(onObserverError, serialize: true);
-        _sendQueue = new SendQueue(_options.SendQueue.Capacity, OnOutgoingDropped);
+        _sendQueue = new SendQueue(_options.SendQueue, _options.TimeProvider, OnOutgoingDropped);
+        _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, OnIncomingDropped);
         _state = new ConnectionStateMachine(_logger, Name, onObserverError);
 
-        var context = new ClientContext(_options, Name, _logger, _sendQueue, _messages);
+        _context = new ClientContext(_options, Name, _logger, _sendQueue, _dispatcher);
         var policy = new ReconnectPolicy(_options.Reconnect, _options.TimeProvider, _logger, Name);
-        _supervisor = new ConnectionSupervisor(context, _state, policy, _connected, _disconnected);
+        _supervisor = new ConnectionSupervisor(_context, _state, policy, _connected, _disconnected);
     }
 
     /// <summary>The client's name in logs: <see cref="ReconnectingWebSocketOptions.Name"/>, or the endpoint's host and port.</summary>
@@ -160,7 +164,9 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         CancellationToken cancellationToken = default)
     {
         ValidateClose(closeStatus, statusDescription);
-        return StopCoreAsync(new StopRequest(DisconnectReason.Stopped, closeStatus, statusDescription, Flush: true, cancellationToken));
+        bool flush = _options.SendQueue.FlushOnStop;
+        var stopped = StopCoreAsync(new StopRequest(DisconnectReason.Stopped, closeStatus, statusDescription, flush, cancellationToken));
+        return flush ? stopped : DiscardAfterAsync(stopped);
     }
 
     /// <summary>
@@ -204,13 +210,15 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         }
 
         using var flushLimit = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
-        await StopCoreAsync(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, Flush: true, flushLimit.Token)).ConfigureAwait(false);
+        await StopCoreAsync(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, _options.SendQueue.FlushOnStop, flushLimit.Token)).ConfigureAwait(false);
         CompleteStreams();
+        await _dispatcher.Completion.ConfigureAwait(false);
     }
 
     /// <summary>
     /// Aborts the connection at once (no close handshake; use <see cref="DisposeAsync"/> for a graceful close), reports
-    /// what is queued on <see cref="Dropped"/>, and completes every stream. The client's loops end within moments, by themselves.
+    /// what is queued on <see cref="Dropped"/>, and completes every stream. The client's loops end within moments, by
+    /// themselves; <see cref="Messages"/> completes once the dispatch loop has handed over what was already received.
     /// </summary>
     public void Dispose()
     {
@@ -258,6 +266,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         return run.Completion;
     }
 
+    private async Task DiscardAfterAsync(Task stopped)
+    {
+        await stopped.ConfigureAwait(false);
+        _context.DropQueued(DropReason.Stopped);
+    }
+
     private SupervisorRun? BeginStop(StopRequest request)
     {
         lock (_lifecycleGate)
@@ -281,7 +295,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
             Log.SendsDropped(_logger, Name, dropped, DropReason.Disposed);
         }
 
-        _messages.Complete();
+        _dispatcher.Complete();
         _connected.Complete();
         _disconnected.Complete();
         _dropped.Complete();

@@ -64,6 +64,10 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
     public SendQueueOptions SendQueue { get; set; } = new();
 
+    /// <summary>The buffer between the socket and the observers of <see cref="ReconnectingWebSocket.Messages"/>. Never null.</summary>
+    /// <value>Default: 1 024 messages, the receive loop waits when full.</value>
+    public ReceiveBufferOptions ReceiveBuffer { get; set; } = new();
+
     /// <summary>The largest incoming message, in bytes. A larger one closes the session with 1009 (reason <see cref="DisconnectReason.MessageTooLarge"/>) and reconnects.</summary>
     /// <value>Default: 16 MiB. Between 1 and <see cref="Array.MaxLength"/>.</value>
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
@@ -123,6 +127,16 @@ public sealed class ReconnectingWebSocketOptions
 
         var queue = SendQueue ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.SendQueue"), "options.SendQueue");
         RequireInRange(queue.Capacity, 1, MaxQueueCapacity, "send queue capacity", "options.SendQueue.Capacity");
+        RequireDefined(queue.FullMode, "send queue full mode", "options.SendQueue.FullMode");
+        RequireDefined(queue.WhileDisconnected, "while-disconnected mode", "options.SendQueue.WhileDisconnected");
+        if (queue.TimeToLive is { } ttl)
+        {
+            RequirePositive(ttl, "send queue time-to-live", "options.SendQueue.TimeToLive", allowInfinite: false);
+        }
+
+        var receive = ReceiveBuffer ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.ReceiveBuffer"), "options.ReceiveBuffer");
+        RequireInRange(receive.Capacity, 1, MaxQueueCapacity, "receive buffer capacity", "options.ReceiveBuffer.Capacity");
+        RequireDefined(receive.FullMode, "receive buffer full mode", "options.ReceiveBuffer.FullMode");
 
         if (TimeProvider is null)
         {
@@ -132,6 +146,7 @@ public sealed class ReconnectingWebSocketOptions
         var copy = (ReconnectingWebSocketOptions)MemberwiseClone();
         copy.Reconnect = reconnect.Clone();
         copy.SendQueue = queue.Clone();
+        copy.ReceiveBuffer = receive.Clone();
         return copy;
     }
 
@@ -160,6 +175,15 @@ public sealed class ReconnectingWebSocketOptions
         {
             throw new ArgumentOutOfRangeException(paramName, value,
                 SR.Format(SR.TimeSpanNotPositive, what, value, allowInfinite ? ", or Timeout.InfiniteTimeSpan" : string.Empty));
+        }
+    }
+
+    private static void RequireDefined<TEnum>(TEnum value, string what, string paramName)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, SR.Format(SR.EnumInvalid, what, value, string.Join(", ", Enum.GetNames<TEnum>())));
         }
     }
 

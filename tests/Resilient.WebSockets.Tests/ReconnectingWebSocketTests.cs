@@ -472,7 +472,7 @@ public class ReconnectingWebSocketTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start.WaitAsync(ClientProbe.DefaultTimeout));
         await sut.RunCompletion!.WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal(0, _time.AliveTimers);
-        Assert.True(probe.MessagesCompleted);
+        await probe.WaitUntilAsync(p => p.MessagesCompleted, "Messages to complete once the dispatch loop ends");
         Assert.True(probe.StatesCompleted);
         Assert.Equal(DropReason.Disposed, Assert.Single(probe.Drops).Reason);
         Assert.Equal(ConnectionState.Stopped, sut.State);
@@ -555,6 +555,105 @@ public class ReconnectingWebSocketTests
         Assert.True(probe.MessagesCompleted);
         Assert.Empty(probe.Drops);
         Assert.Equal(0, _time.AliveTimers);
+    }
+
+    [Fact]
+    public async Task SendAsync_WhileDisconnectedFail_RefusesAtOnceAndDropsWhatWasQueuedWhenTheLinkIsLost()
+    {
+        using var sut = CreateSut(o => o.SendQueue.WhileDisconnected = WhileDisconnectedMode.Fail);
+        using var probe = new ClientProbe(sut);
+
+        var refused = await Assert.ThrowsAsync<MessageDroppedException>(() => sut.SendAsync("too early").AsTask());
+        Assert.Equal(DropReason.NotConnected, refused.Reason);
+        Assert.False(sut.TryEnqueue("too early"));
+
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+        var queued = sut.SendAsync("in the queue").AsTask();
+        server.Kill();
+        await probe.WaitForDisconnectsAsync(1);
+
+        var lost = await Assert.ThrowsAsync<MessageDroppedException>(() => queued.WaitAsync(ClientProbe.DefaultTimeout));
+        Assert.Equal(DropReason.Disconnected, lost.Reason);
+        Assert.Equal(0, sut.PendingSendCount);
+        Assert.Equal([DropReason.NotConnected, DropReason.NotConnected, DropReason.Disconnected], probe.Drops.Select(d => d.Reason));
+    }
+
+    [Fact]
+    public async Task StopAsync_FlushOnStopOff_DropsWhatIsQueuedInsteadOfSendingIt()
+    {
+        _connector.Script = FailFirst(int.MaxValue);
+        using var sut = CreateSut(o => o.SendQueue.FlushOnStop = false);
+        using var probe = new ClientProbe(sut);
+        var start = sut.StartAsync();
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(1));
+        var send = sut.SendAsync("never").AsTask();
+
+        await sut.StopAsync().WaitAsync(ClientProbe.DefaultTimeout);
+
+        Assert.Equal(DropReason.Stopped, (await Assert.ThrowsAsync<MessageDroppedException>(() => send)).Reason);
+        Assert.Equal(DropReason.Stopped, Assert.Single(probe.Drops).Reason);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
+    }
+
+    [Fact]
+    public async Task Messages_ObserverIsSlow_TheReceiveLoopKeepsReadingAndAnswersTheServersClose()
+    {
+        using var release = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        using var sut = CreateSut();
+        using var slow = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
+        {
+            entered.Set();
+            release.Wait(ClientProbe.DefaultTimeout);
+        }));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+
+        await server.SendTextAsync("takes a while");
+        Assert.True(entered.Wait(ClientProbe.DefaultTimeout));
+        await server.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+
+        Assert.Null(await server.ReceiveTextAsync());
+        await probe.WaitForDisconnectsAsync(1);
+        Assert.Equal(DisconnectReason.ClosedByServer, probe.Disconnects[0].Reason);
+        release.Set();
+        await probe.WaitForMessagesAsync(1);
+    }
+
+    [Fact]
+    public async Task Messages_ReceiveBufferFullWithDropOldest_ReportsEachDroppedIncomingMessage()
+    {
+        using var release = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        using var sut = CreateSut(o =>
+        {
+            o.ReceiveBuffer.Capacity = 2;
+            o.ReceiveBuffer.FullMode = ReceiveBufferFullMode.DropOldest;
+        });
+        using var slow = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
+        {
+            entered.Set();
+            release.Wait(ClientProbe.DefaultTimeout);
+        }));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+
+        await server.SendTextAsync("1");
+        Assert.True(entered.Wait(ClientProbe.DefaultTimeout));
+        foreach (var text in new[] { "2", "3", "4", "5" })
+        {
+            await server.SendTextAsync(text);
+        }
+
+        await probe.WaitUntilAsync(p => p.Drops.Count == 2, "two dropped incoming messages");
+        release.Set();
+        await probe.WaitForMessagesAsync(3);
+
+        Assert.Equal(["1", "4", "5"], probe.Texts);
+        Assert.All(probe.Drops, d => Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Text, 1, DropReason.ReceiveBufferFull), d));
     }
 
     private static Mock<WebSocket> BrokenSocket()

@@ -86,6 +86,10 @@ internal sealed class ConnectionSupervisor
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
                 Log.SessionEnded(_context.Logger, _context.Name, ended.Reason, ended.CloseStatus, ended.Exception);
                 _disconnected.Publish(ended);
+                if (Options.SendQueue.WhileDisconnected == WhileDisconnectedMode.Fail)
+                {
+                    _context.DropQueued(DropReason.Disconnected);
+                }
 
                 if (run.Stop is not null)
                 {

@@ -20,6 +20,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stopWaiting = new();
     private readonly CancellationTokenSource _stopSending = new();
+    private readonly CancellationTokenSource _aborted = new();
     private DisconnectedInfo? _end;
     private Task _receiveLoop = Task.CompletedTask;
     private Task _sendLoop = Task.CompletedTask;
@@ -121,6 +122,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
         _socket.Dispose();
         _stopWaiting.Dispose();
         _stopSending.Dispose();
+        _aborted.Dispose();
         _sendLock.Dispose();
     }
 
@@ -151,7 +153,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
                 {
                     var message = assembler.TakeMessage(result.MessageType);
                     Log.MessageReceived(_context.Logger, _context.Name, message.MessageType, message.Data.Length);
-                    _context.Messages.Publish(message);
+                    await _context.Dispatcher.DeliverAsync(message, _aborted.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -296,7 +298,11 @@ internal sealed class WebSocketSession : IAsyncDisposable
         }
     }
 
-    private void AbortSocket() => _socket.Abort();
+    private void AbortSocket()
+    {
+        _socket.Abort();
+        CancelQuietly(_aborted);
+    }
 
     private void RecordEnd(DisconnectedInfo info) => Interlocked.CompareExchange(ref _end, info, null);
 

@@ -23,6 +23,8 @@ internal static class SR
         "The option '{0}' is invalid. It must not be null.";
     public const string NameInvalid =
         "The name '{0}' is invalid. It must be at most 200 characters, or empty to use the endpoint's host.";
+    public const string EnumInvalid =
+        "The {0} '{1}' is invalid. It must be one of: {2}.";
     public const string AlreadyStarted =
         "The client is already started (state '{0}'). Call StopAsync before starting it again.";
     public const string NotStarted =
@@ -55,6 +57,11 @@ internal static class SR
         "The message was not sent: {0}.";
     public const string DropCleared = "ClearPendingSends removed it from the send queue";
     public const string DropDisposed = "the client was disposed before it was written";
+    public const string DropQueueFull = "the send queue was full";
+    public const string DropNotConnected = "the client is not connected, and SendQueue.WhileDisconnected is Fail";
+    public const string DropDisconnected = "the session was lost, and SendQueue.WhileDisconnected is Fail";
+    public const string DropExpired = "it waited in the send queue longer than SendQueue.TimeToLive";
+    public const string DropStopped = "the client was stopped, and SendQueue.FlushOnStop is off";
     public const string MessageTooLargeDescription = "message too big";
     public const string MessageTooLargeDetail =
         "The server sent a message larger than MaxMessageSize ({0} bytes); the session was closed with 1009.";

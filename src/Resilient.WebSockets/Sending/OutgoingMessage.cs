@@ -7,12 +7,13 @@ namespace Resilient.WebSockets.Sending;
 /// <c>SendAsync</c> that queued it (null for <c>TryEnqueue</c>).</summary>
 internal readonly struct OutgoingMessage
 {
-    public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion)
+    public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion, long timestamp = 0)
     {
         Data = data;
         MessageType = messageType;
         RentedBuffer = rentedBuffer;
         Completion = completion;
+        Timestamp = timestamp;
     }
 
     public ReadOnlyMemory<byte> Data { get; }
@@ -22,6 +23,11 @@ internal readonly struct OutgoingMessage
     public byte[]? RentedBuffer { get; }
 
     public PendingSend? Completion { get; }
+
+    /// <summary>When the queue accepted it (a <see cref="TimeProvider"/> timestamp); set only when a time-to-live applies.</summary>
+    public long Timestamp { get; }
+
+    public OutgoingMessage WithTimestamp(long timestamp) => new(Data, MessageType, RentedBuffer, Completion, timestamp);
 
     /// <summary>Gives the pooled buffer back; call once, when the message is written or dropped.</summary>
     public void ReturnBuffer()

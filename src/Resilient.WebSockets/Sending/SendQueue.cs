@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace Resilient.WebSockets.Sending;
@@ -10,72 +11,127 @@ namespace Resilient.WebSockets.Sending;
 /// <remarks>
 /// Many threads enqueue; one send loop at a time takes. <see cref="Clear"/> and <see cref="Close"/> may run on any
 /// thread. Every message leaves exactly once: written (<see cref="MarkWritten"/>), withdrawn by its caller's
-/// cancellation, or dropped with a reason reported through the callback.
+/// cancellation, or dropped with a reason reported through the callback: evicted by a full queue
+/// (<see cref="SendQueueFullMode.DropOldest"/>, <see cref="SendQueueFullMode.DropNewest"/>), expired
+/// (<see cref="SendQueueOptions.TimeToLive"/>), cleared, or still queued at dispose. A message the queue refuses is
+/// reported too, but its buffer stays with the caller.
 /// </remarks>
 internal sealed class SendQueue
 {
+    private const int Open = -1;
+
     private readonly Channel<OutgoingMessage> _channel;
     private readonly Action<OutgoingMessage, DropReason> _onDropped;
     private readonly Action _onWithdrawn;
-    private readonly object _retryGate = new();
+    private readonly SendQueueFullMode _fullMode;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan? _timeToLive;
+    private readonly ITimer? _sweeper;
+    private readonly object _takeGate = new();
     private readonly Queue<OutgoingMessage> _retry = new();
+    private readonly ConcurrentQueue<OutgoingMessage> _evicted = new();
     private int _retryCount;
     private int _pending;
-    private const int Open = -1;
     private int _closedReason = Open;
 
-    public SendQueue(int capacity, Action<OutgoingMessage, DropReason> onDropped)
+    public SendQueue(SendQueueOptions options, TimeProvider timeProvider, Action<OutgoingMessage, DropReason> onDropped)
     {
-        _channel = Channel.CreateBounded<OutgoingMessage>(new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
+        _fullMode = options.FullMode;
+        _timeProvider = timeProvider;
+        _timeToLive = options.TimeToLive;
         _onDropped = onDropped;
         _onWithdrawn = () => Interlocked.Decrement(ref _pending);
+        _channel = Channel.CreateBounded<OutgoingMessage>(
+            new BoundedChannelOptions(options.Capacity)
+            {
+                FullMode = _fullMode switch
+                {
+                    SendQueueFullMode.DropOldest => BoundedChannelFullMode.DropOldest,
+                    SendQueueFullMode.DropNewest => BoundedChannelFullMode.DropNewest,
+                    _ => BoundedChannelFullMode.Wait,
+                },
+                SingleReader = false,
+                SingleWriter = false,
+                AllowSynchronousContinuations = false,
+            },
+            // Called under the channel's lock: only note the message here; it is reported after the write returns.
+            _evicted.Enqueue);
+
+        if (_timeToLive is { } ttl)
+        {
+            var period = TimeSpan.FromTicks(Math.Max(ttl.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
+            _sweeper = timeProvider.CreateTimer(static state => ((SendQueue)state!).SweepExpired(), this, period, period);
+        }
     }
 
     /// <summary>Messages accepted and not yet written, dropped or withdrawn.</summary>
     public int Count => Volatile.Read(ref _pending);
 
-    /// <summary>Accepts the message if there is room now.</summary>
+    /// <summary>Accepts the message if there is room now (or, in a drop mode, after evicting another).
+    /// A refusal is reported as <see cref="DropReason.QueueFull"/>; after <see cref="Close"/> nothing is accepted or reported.</summary>
     public bool TryEnqueue(in OutgoingMessage message)
     {
+        var stamped = Stamp(message);
         Interlocked.Increment(ref _pending);
-        if (_channel.Writer.TryWrite(message))
+        if (_channel.Writer.TryWrite(stamped))
         {
+            ReportEvicted();
             return true;
         }
 
         Interlocked.Decrement(ref _pending);
+        if (Volatile.Read(ref _closedReason) == Open)
+        {
+            _onDropped(message, DropReason.QueueFull);
+        }
+
         return false;
     }
 
-    /// <summary>Accepts the message, waiting for room when the queue is full.</summary>
+    /// <summary>Accepts the message: waits for room when the queue is full in <see cref="SendQueueFullMode.Wait"/>, evicts
+    /// in the drop modes, and refuses in <see cref="SendQueueFullMode.Fail"/>.</summary>
+    /// <exception cref="MessageDroppedException">Refused by a full queue in <see cref="SendQueueFullMode.Fail"/>.</exception>
     /// <exception cref="ChannelClosedException">The queue was closed (the client was disposed).</exception>
     public async ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _pending);
-        try
+        if (_fullMode == SendQueueFullMode.Fail)
         {
-            await _channel.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!TryEnqueue(message))
+            {
+                throw Volatile.Read(ref _closedReason) == Open ? new MessageDroppedException(DropReason.QueueFull) : new ChannelClosedException();
+            }
         }
-        catch
+        else
         {
-            Interlocked.Decrement(ref _pending);
-            throw;
+            var stamped = Stamp(message);
+            Interlocked.Increment(ref _pending);
+            try
+            {
+                await _channel.Writer.WriteAsync(stamped, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Interlocked.Decrement(ref _pending);
+                throw;
+            }
+
+            ReportEvicted();
         }
 
         message.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
     }
 
-    /// <summary>Takes the next message to write: the retry list first, then the queue. Skips withdrawn messages.</summary>
+    /// <summary>Takes the next message to write: the retry list first, then the queue. Skips withdrawn messages and drops expired ones.</summary>
     public bool TryTake(out OutgoingMessage message)
     {
         while (TryTakeRaw(out message))
         {
+            if (IsExpired(message))
+            {
+                Drop(message, DropReason.Expired);
+                continue;
+            }
+
             if (message.Completion is null || message.Completion.TryBeginWrite())
             {
                 return true;
@@ -103,7 +159,7 @@ internal sealed class SendQueue
     public void Requeue(in OutgoingMessage message)
     {
         message.Completion?.ReturnToQueue();
-        lock (_retryGate)
+        lock (_takeGate)
         {
             if (_closedReason == Open)
             {
@@ -134,7 +190,7 @@ internal sealed class SendQueue
     /// <summary>Refuses new messages from now on and drops what is queued; returns how many were dropped.</summary>
     public int Close(DropReason reason)
     {
-        lock (_retryGate)
+        lock (_takeGate)
         {
             if (_closedReason == Open)
             {
@@ -142,25 +198,61 @@ internal sealed class SendQueue
             }
         }
 
+        _sweeper?.Dispose();
         _channel.Writer.TryComplete();
         return Clear(reason);
     }
 
+    /// <summary>Drops expired messages from the head of the queue, so a message that waits through an outage is reported when its time is up, not when the link returns.</summary>
+    internal void SweepExpired()
+    {
+        lock (_takeGate)
+        {
+            while (_retry.TryPeek(out var head) && IsExpired(head))
+            {
+                Drop(_retry.Dequeue(), DropReason.Expired);
+                _retryCount = _retry.Count;
+            }
+
+            while (_channel.Reader.TryPeek(out var head) && IsExpired(head) && _channel.Reader.TryRead(out head))
+            {
+                Drop(head, DropReason.Expired);
+            }
+        }
+    }
+
+    private OutgoingMessage Stamp(in OutgoingMessage message) =>
+        _timeToLive is null ? message : message.WithTimestamp(_timeProvider.GetTimestamp());
+
+    private bool IsExpired(in OutgoingMessage message) =>
+        _timeToLive is { } ttl && _timeProvider.GetElapsedTime(message.Timestamp) >= ttl;
+
     private bool TryTakeRaw(out OutgoingMessage message)
     {
-        if (Volatile.Read(ref _retryCount) > 0)
+        // With a time-to-live every take holds the lock, so that the sweeper's peek-then-read sees the same head.
+        if (_timeToLive is not null || Volatile.Read(ref _retryCount) > 0)
         {
-            lock (_retryGate)
+            lock (_takeGate)
             {
                 if (_retry.TryDequeue(out message))
                 {
                     _retryCount = _retry.Count;
                     return true;
                 }
+
+                return _channel.Reader.TryRead(out message);
             }
         }
 
         return _channel.Reader.TryRead(out message);
+    }
+
+    private void ReportEvicted()
+    {
+        while (_evicted.TryDequeue(out var message))
+        {
+            Drop(message, DropReason.QueueFull);
+        }
     }
 
     private bool Drop(in OutgoingMessage message, DropReason reason)

@@ -1,15 +1,18 @@
 using System.Net.WebSockets;
 using System.Text;
 using Resilient.WebSockets.Sending;
+using Resilient.WebSockets.Tests.Infrastructure;
 
 namespace Resilient.WebSockets.Tests.Sending;
 
 public class SendQueueTests
 {
     private readonly List<(string Text, DropReason Reason)> _dropped = [];
+    private readonly TestTimeProvider _time = new();
 
-    private SendQueue CreateSut(int capacity = 10) =>
-        new(capacity, (message, reason) => _dropped.Add((Encoding.UTF8.GetString(message.Data.Span), reason)));
+    private SendQueue CreateSut(int capacity = 10, SendQueueFullMode mode = SendQueueFullMode.Wait, TimeSpan? timeToLive = null) =>
+        new(new SendQueueOptions { Capacity = capacity, FullMode = mode, TimeToLive = timeToLive }, _time,
+            (message, reason) => _dropped.Add((Encoding.UTF8.GetString(message.Data.Span), reason)));
 
     private static OutgoingMessage Message(string text, PendingSend? completion = null) =>
         new(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, rentedBuffer: null, completion);
@@ -138,5 +141,77 @@ public class SendQueueTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         Assert.Equal(1, sut.Count);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FullWithDropOldest_EvictsTheOldestAndFaultsItsSend()
+    {
+        var sut = CreateSut(capacity: 2, mode: SendQueueFullMode.DropOldest);
+        var oldest = new PendingSend();
+        await sut.EnqueueAsync(Message("a", oldest), CancellationToken.None);
+        await sut.EnqueueAsync(Message("b"), CancellationToken.None);
+
+        await sut.EnqueueAsync(Message("c"), CancellationToken.None);
+
+        Assert.Equal([("a", DropReason.QueueFull)], _dropped);
+        Assert.Equal(DropReason.QueueFull, (await Assert.ThrowsAsync<MessageDroppedException>(() => oldest.Task)).Reason);
+        Assert.Equal(2, sut.Count);
+        Assert.Equal(["b", "c"], Drain(sut));
+    }
+
+    [Fact]
+    public void TryEnqueue_FullWithDropNewest_EvictsTheMostRecentlyQueued()
+    {
+        var sut = CreateSut(capacity: 2, mode: SendQueueFullMode.DropNewest);
+        sut.TryEnqueue(Message("a"));
+        sut.TryEnqueue(Message("b"));
+
+        Assert.True(sut.TryEnqueue(Message("c")));
+
+        Assert.Equal([("b", DropReason.QueueFull)], _dropped);
+        Assert.Equal(["a", "c"], Drain(sut));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FullWithFail_RefusesTheNewMessageAndReportsIt()
+    {
+        var sut = CreateSut(capacity: 1, mode: SendQueueFullMode.Fail);
+        sut.TryEnqueue(Message("a"));
+
+        var error = await Assert.ThrowsAsync<MessageDroppedException>(() => sut.EnqueueAsync(Message("b"), CancellationToken.None).AsTask());
+
+        Assert.Equal(DropReason.QueueFull, error.Reason);
+        Assert.Equal("The message was not sent: the send queue was full.", error.Message);
+        Assert.Equal([("b", DropReason.QueueFull)], _dropped);
+        Assert.Equal(1, sut.Count);
+    }
+
+    [Fact]
+    public async Task TryTake_MessageOlderThanItsTimeToLive_IsDroppedNotSent()
+    {
+        var sut = CreateSut(timeToLive: TimeSpan.FromSeconds(5));
+        var stale = new PendingSend();
+        await sut.EnqueueAsync(Message("stale", stale), CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        sut.TryEnqueue(Message("fresh"));
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(["fresh"], Drain(sut));
+        Assert.Equal([("stale", DropReason.Expired)], _dropped);
+        Assert.Equal(DropReason.Expired, (await Assert.ThrowsAsync<MessageDroppedException>(() => stale.Task)).Reason);
+    }
+
+    [Fact]
+    public void SweepExpired_NobodyTaking_ReportsExpiredMessagesWithinAQuarterOfTheirTimeToLive()
+    {
+        var sut = CreateSut(timeToLive: TimeSpan.FromSeconds(4));
+        sut.TryEnqueue(Message("waits through an outage"));
+
+        _time.Advance(TimeSpan.FromSeconds(4));
+
+        Assert.Equal([("waits through an outage", DropReason.Expired)], _dropped);
+        Assert.Equal(0, sut.Count);
+        sut.Close(DropReason.Disposed);
+        Assert.Equal(0, _time.AliveTimers);
     }
 }
