@@ -9,7 +9,7 @@ public enum DisconnectReason
     /// <summary>The connection failed without a close handshake (reset, abort, I/O error, failed write).</summary>
     ConnectionLost = 1,
 
-    /// <summary>No pong came back within the keep-alive timeout.</summary>
+    /// <summary>No pong came back within <see cref="ReconnectingWebSocketOptions.KeepAliveTimeout"/> (net9 and later: the runtime aborted the socket).</summary>
     KeepAliveTimeout = 2,
 
     /// <summary>No message arrived within <see cref="ReconnectingWebSocketOptions.InactivityTimeout"/>.</summary>
@@ -29,4 +29,7 @@ public enum DisconnectReason
 
     /// <summary>The client was disposed.</summary>
     Disposed = 8,
+
+    /// <summary>No reply to the application heartbeat came within <see cref="HeartbeatOptions.Timeout"/>.</summary>
+    HeartbeatTimeout = 9,
 }

@@ -60,6 +60,11 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null (off). When set, greater than zero.</value>
     public TimeSpan? InactivityTimeout { get; set; }
 
+    /// <summary>An application-level heartbeat ("ping" and "pong" messages), for servers that expect one, and for dead-peer
+    /// detection on net8, where the runtime cannot time out a missing pong.</summary>
+    /// <value>Default: null (off).</value>
+    public HeartbeatOptions? Heartbeat { get; set; }
+
     /// <summary>The send queue. Never null.</summary>
     /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
     public SendQueueOptions SendQueue { get; set; } = new();
@@ -134,6 +139,16 @@ public sealed class ReconnectingWebSocketOptions
             RequirePositive(ttl, "send queue time-to-live", "options.SendQueue.TimeToLive", allowInfinite: false);
         }
 
+        if (Heartbeat is { } heartbeat)
+        {
+            RequirePositive(heartbeat.Interval, "heartbeat interval", "options.Heartbeat.Interval", allowInfinite: false);
+            RequirePositive(heartbeat.Timeout, "heartbeat timeout", "options.Heartbeat.Timeout", allowInfinite: false);
+            if (heartbeat.Message is null || heartbeat.IsReply is null)
+            {
+                throw new ArgumentException(SR.Format(SR.OptionRequired, heartbeat.Message is null ? "options.Heartbeat.Message" : "options.Heartbeat.IsReply"), "options.Heartbeat");
+            }
+        }
+
         var receive = ReceiveBuffer ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.ReceiveBuffer"), "options.ReceiveBuffer");
         RequireInRange(receive.Capacity, 1, MaxQueueCapacity, "receive buffer capacity", "options.ReceiveBuffer.Capacity");
         RequireDefined(receive.FullMode, "receive buffer full mode", "options.ReceiveBuffer.FullMode");
@@ -147,6 +162,7 @@ public sealed class ReconnectingWebSocketOptions
         copy.Reconnect = reconnect.Clone();
         copy.SendQueue = queue.Clone();
         copy.ReceiveBuffer = receive.Clone();
+        copy.Heartbeat = Heartbeat?.Clone();
         return copy;
     }
 

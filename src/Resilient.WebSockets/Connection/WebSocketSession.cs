@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Resilient.WebSockets.Diagnostics;
+using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Receiving;
 
 namespace Resilient.WebSockets.Connection;
@@ -15,6 +16,12 @@ namespace Resilient.WebSockets.Connection;
 /// </remarks>
 internal sealed class WebSocketSession : IAsyncDisposable
 {
+#if NET9_0_OR_GREATER
+    private const bool RuntimeHasKeepAliveTimeout = true;
+#else
+    private const bool RuntimeHasKeepAliveTimeout = false;
+#endif
+
     private readonly WebSocket _socket;
     private readonly ClientContext _context;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -24,6 +31,8 @@ internal sealed class WebSocketSession : IAsyncDisposable
     private DisconnectedInfo? _end;
     private Task _receiveLoop = Task.CompletedTask;
     private Task _sendLoop = Task.CompletedTask;
+    private readonly InactivityMonitor? _inactivity;
+    private readonly HeartbeatMonitor? _heartbeat;
     private volatile bool _directSendsOpen = true;
 
     public WebSocketSession(WebSocket socket, ClientContext context)
@@ -31,6 +40,18 @@ internal sealed class WebSocketSession : IAsyncDisposable
         _socket = socket;
         _context = context;
         StartedAt = context.TimeProvider.GetTimestamp();
+        var options = context.Options;
+        if (options.InactivityTimeout is { } inactivity)
+        {
+            _inactivity = new InactivityMonitor(inactivity, context.TimeProvider, timeout =>
+                Abort(DisconnectReason.InactivityTimeout, new TimeoutException(SR.Format(SR.InactivityTimedOut, timeout))));
+        }
+
+        if (options.Heartbeat is { } heartbeat)
+        {
+            _heartbeat = new HeartbeatMonitor(heartbeat, context.TimeProvider, SendHeartbeatAsync, timeout =>
+                Abort(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(SR.HeartbeatTimedOut, timeout))));
+        }
     }
 
     /// <summary>When the socket opened, as a <see cref="TimeProvider"/> timestamp.</summary>
@@ -46,6 +67,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     {
         _directSendsOpen = false;
         _sendLoop = Task.Run(SendLoopAsync);
+        _heartbeat?.Start();
     }
 
     /// <summary>Writes one message straight to the socket, ahead of the queue (the <c>OnConnected</c> hook's sends).</summary>
@@ -119,6 +141,12 @@ internal sealed class WebSocketSession : IAsyncDisposable
             await _sendLoop.ConfigureAwait(false);
         }
 
+        _inactivity?.Dispose();
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        }
+
         _socket.Dispose();
         _stopWaiting.Dispose();
         _stopSending.Dispose();
@@ -134,6 +162,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
             while (true)
             {
                 var result = await _socket.ReceiveAsync(assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
+                _inactivity?.OnActivity();
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     RecordEnd(new DisconnectedInfo(DisconnectReason.ClosedByServer, _socket.CloseStatus, _socket.CloseStatusDescription, null));
@@ -153,6 +182,11 @@ internal sealed class WebSocketSession : IAsyncDisposable
                 {
                     var message = assembler.TakeMessage(result.MessageType);
                     Log.MessageReceived(_context.Logger, _context.Name, message.MessageType, message.Data.Length);
+                    if (_heartbeat is not null && _heartbeat.IsReply(message) && !_heartbeat.PublishReplies)
+                    {
+                        continue;
+                    }
+
                     await _context.Dispatcher.DeliverAsync(message, _aborted.Token).ConfigureAwait(false);
                 }
             }
@@ -161,11 +195,13 @@ internal sealed class WebSocketSession : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            RecordEnd(new DisconnectedInfo(Classify(ex), null, null, ex));
+            RecordEnd(new DisconnectedInfo(Classify(ex, KeepAliveTimesOut), null, null, ex));
         }
         finally
         {
             assembler.Dispose();
+            _inactivity?.Dispose();
+            _heartbeat?.Stop();
             StopSendLoop(flush: false);
         }
     }
@@ -255,6 +291,19 @@ internal sealed class WebSocketSession : IAsyncDisposable
         }
     }
 
+    private async ValueTask SendHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
     private async Task CloseOutputAsync(WebSocketCloseStatus status, string? description)
     {
         await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -306,8 +355,17 @@ internal sealed class WebSocketSession : IAsyncDisposable
 
     private void RecordEnd(DisconnectedInfo info) => Interlocked.CompareExchange(ref _end, info, null);
 
-    internal static DisconnectReason Classify(Exception exception) => exception switch
+    /// <summary>Whether the runtime aborts the socket when a pong is late (net9 and later, with both keep-alive settings on).</summary>
+    private bool KeepAliveTimesOut =>
+        RuntimeHasKeepAliveTimeout && _context.Options.KeepAliveInterval > TimeSpan.Zero && _context.Options.KeepAliveTimeout != Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// Why a receive failed. The session never cancels a socket call and records its own reason before it aborts, so an
+    /// <see cref="OperationCanceledException"/> it did not cause is the runtime's keep-alive abort: no pong came in time.
+    /// </summary>
+    internal static DisconnectReason Classify(Exception exception, bool keepAliveTimesOut) => exception switch
     {
+        OperationCanceledException when keepAliveTimesOut => DisconnectReason.KeepAliveTimeout,
         WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } => DisconnectReason.ConnectionLost,
         WebSocketException { InnerException: null, WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType } => DisconnectReason.ProtocolError,
         _ => DisconnectReason.ConnectionLost,

@@ -62,6 +62,10 @@ internal static class SR
     public const string DropDisconnected = "the session was lost, and SendQueue.WhileDisconnected is Fail";
     public const string DropExpired = "it waited in the send queue longer than SendQueue.TimeToLive";
     public const string DropStopped = "the client was stopped, and SendQueue.FlushOnStop is off";
+    public const string InactivityTimedOut =
+        "No message arrived for {0} (options.InactivityTimeout); the session was ended.";
+    public const string HeartbeatTimedOut =
+        "No reply to the heartbeat arrived within {0} (options.Heartbeat.Timeout); the session was ended.";
     public const string MessageTooLargeDescription = "message too big";
     public const string MessageTooLargeDetail =
         "The server sent a message larger than MaxMessageSize ({0} bytes); the session was closed with 1009.";
