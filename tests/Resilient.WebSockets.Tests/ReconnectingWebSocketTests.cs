@@ -439,13 +439,15 @@ public class ReconnectingWebSocketTests
     public async Task SendAsync_QueueFull_WaitsForRoomAndTryEnqueueRefuses()
     {
         using var sut = CreateSut(o => o.SendQueue.Capacity = 2);
+        using var probe = new ClientProbe(sut);
         Assert.True(sut.TryEnqueue("1"));
         Assert.True(sut.TryEnqueue("2"));
 
         Assert.False(sut.TryEnqueue("refused"));
         var waiting = sut.SendAsync("3").AsTask();
         Assert.False(waiting.IsCompleted);
-        Assert.Equal(3, sut.PendingSendCount);
+        Assert.Equal(2, sut.PendingSendCount); // a send waiting for room is not accepted yet
+        Assert.Equal(DropReason.QueueFull, Assert.Single(probe.Drops).Reason); // the refused TryEnqueue
 
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
         var server = await _connector.AcceptAsync();

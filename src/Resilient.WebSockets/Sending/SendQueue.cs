@@ -65,7 +65,9 @@ internal sealed class SendQueue
     }
 
     /// <summary>Messages accepted and not yet written, dropped or withdrawn.</summary>
-    public int Count => Volatile.Read(ref _pending);
+    /// <remarks>A writer that waits for room is counted once the queue accepts its message; for a moment the send loop
+    /// may count that message out before the writer counts it in, hence the floor at zero.</remarks>
+    public int Count => Math.Max(Volatile.Read(ref _pending), 0);
 
     /// <summary>Accepts the message if there is room now (or, in a drop mode, after evicting another).
     /// A refusal is reported as <see cref="DropReason.QueueFull"/>; after <see cref="Close"/> nothing is accepted or reported.</summary>
@@ -104,17 +106,12 @@ internal sealed class SendQueue
         else
         {
             var stamped = Stamp(message);
-            Interlocked.Increment(ref _pending);
-            try
+            if (!_channel.Writer.TryWrite(stamped))
             {
                 await _channel.Writer.WriteAsync(stamped, cancellationToken).ConfigureAwait(false);
             }
-            catch
-            {
-                Interlocked.Decrement(ref _pending);
-                throw;
-            }
 
+            Interlocked.Increment(ref _pending);
             ReportEvicted();
         }
 

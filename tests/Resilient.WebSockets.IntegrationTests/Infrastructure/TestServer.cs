@@ -116,6 +116,35 @@ public sealed class TestServer : IAsyncDisposable
             await EchoAsync(socket, log, int.MaxValue, context.RequestAborted);
         });
 
+        app.Map("/sink", async context =>
+        {
+            int pauseEvery = int.Parse(context.Request.Query["pauseEvery"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            using var socket = await AcceptAsync(context, log);
+            var buffer = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        log.OnClose(socket.CloseStatus, socket.CloseStatusDescription);
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
+                        return;
+                    }
+
+                    if (result.EndOfMessage && log.OnSinkMessage() % pauseEvery == 0)
+                    {
+                        await Task.Delay(1, context.RequestAborted); // a slow reader
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                // The client went away.
+            }
+        });
+
         app.Map("/close", async context =>
         {
             var status = (WebSocketCloseStatus)int.Parse(context.Request.Query["status"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
@@ -183,8 +212,12 @@ public sealed class ServerLog
     private readonly ConcurrentQueue<(WebSocketCloseStatus? Status, string? Description)> _closes = new();
     private readonly ConcurrentQueue<IHeaderDictionary> _handshakes = new();
     private int _connections;
+    private long _sunk;
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Messages the /sink endpoint has read (counted, not kept).</summary>
+    public long Sunk => Interlocked.Read(ref _sunk);
 
     public IReadOnlyCollection<string> Texts => _texts;
 
@@ -199,6 +232,13 @@ public sealed class ServerLog
         _handshakes.Enqueue(new HeaderDictionary(headers.ToDictionary(h => h.Key, h => h.Value)));
         Interlocked.Increment(ref _connections);
         Changed?.Invoke();
+    }
+
+    internal long OnSinkMessage()
+    {
+        long count = Interlocked.Increment(ref _sunk);
+        Changed?.Invoke();
+        return count;
     }
 
     internal void OnMessage(WebSocketMessageType type, byte[] data)

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Resilient.WebSockets.IntegrationTests.Infrastructure;
+using Resilient.WebSockets.Testing;
+
+namespace Resilient.WebSockets.IntegrationTests;
+
+/// <summary>Dead-peer detection through a real TCP proxy that can turn into a blackhole (a half-open link).</summary>
+public class DeadPeerDetectionTests
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1.5);
+
+    private static ReconnectingWebSocketOptions Options(BlackholeProxy proxy) => new()
+    {
+        Uri = new Uri($"ws://127.0.0.1:{proxy.Port}/echo"),
+        KeepAliveInterval = Interval,
+        KeepAliveTimeout = Timeout,
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        CloseTimeout = TimeSpan.FromSeconds(1),
+        Reconnect = { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(300) },
+    };
+
+    [Fact]
+    public async Task KeepAlive_LinkBecomesABlackhole_LossIsReportedWithinIntervalPlusTimeoutAndTheClientReconnectsWhenItHeals()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = BlackholeProxy.Start(server.Port);
+        await using var client = new ReconnectingWebSocket(Options(proxy));
+        using var probe = new ClientProbe(client);
+        await client.StartAsync();
+        await client.SendAsync("before");
+        await probe.WaitUntilAsync(p => p.Texts.Contains("before"), "the echo before the blackhole");
+
+        proxy.Blackhole();
+        var clock = Stopwatch.StartNew();
+        await probe.WaitForDisconnectsAsync(1);
+        var detected = clock.Elapsed;
+
+        Assert.Equal(DisconnectReason.KeepAliveTimeout, probe.Disconnects[0].Reason);
+        Assert.True(detected <= Interval + Timeout + Margin, $"the dead link took {detected.TotalMilliseconds:F0} ms to detect");
+
+        // While the link is dead, attempts time out instead of hanging.
+        await probe.WaitUntilAsync(p => p.States.Any(s => s.Current == ConnectionState.Reconnecting && s.Exception is TimeoutException), "a connect attempt that timed out");
+        proxy.Resume();
+        await probe.WaitForConnectsAsync(2);
+        await client.SendAsync("after");
+        await probe.WaitUntilAsync(p => p.Texts.Contains("after"), "the echo after the link healed");
+    }
+
+    [Fact]
+    public async Task KeepAlive_QuietButHealthyLink_IsNeverTornDown()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = BlackholeProxy.Start(server.Port);
+        var options = Options(proxy);
+        options.InactivityTimeout = null;
+        await using var client = new ReconnectingWebSocket(options);
+        using var probe = new ClientProbe(client);
+        await client.StartAsync();
+        long start = proxy.ChunksToServer;
+
+        // Only pings cross the link: wait for six of them (three times interval + timeout), not for a fixed time.
+        var pings = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Count()
+        {
+            if (proxy.ChunksToServer - start >= 6)
+            {
+                pings.TrySetResult();
+            }
+        }
+
+        proxy.Forwarded += Count;
+        await pings.Task.WaitAsync(ClientProbe.DefaultTimeout);
+        proxy.Forwarded -= Count;
+
+        Assert.Empty(probe.Disconnects);
+        Assert.True(client.IsConnected);
+        Assert.Single(probe.Connects);
+    }
+}

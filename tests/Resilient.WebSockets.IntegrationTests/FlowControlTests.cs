@@ -1,0 +1,86 @@
+using Resilient.WebSockets.IntegrationTests.Infrastructure;
+
+namespace Resilient.WebSockets.IntegrationTests;
+
+/// <summary>A million messages into a slow server: the queue never passes its capacity, memory stays bounded, and
+/// every message is either written or reported.</summary>
+public class FlowControlTests
+{
+    private const int Total = 1_000_000;
+    private const int Capacity = 1_000;
+
+    /// <summary>The stated bound: managed heap growth over the run, with a million messages through a 1 000-message queue.</summary>
+    private const long MemoryBound = 64L * 1024 * 1024;
+
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(90);
+
+    private static ReconnectingWebSocketOptions Options(TestServer server, SendQueueFullMode mode) => new()
+    {
+        Uri = server.Url("/sink?pauseEvery=2000"),
+        SendQueue = { Capacity = Capacity, FullMode = mode },
+    };
+
+    [Fact]
+    public async Task SendAsync_WaitMode_MillionMessagesToASlowReader_AllArriveWithTheQueueAndMemoryBounded()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = new ReconnectingWebSocket(Options(server, SendQueueFullMode.Wait));
+        await client.StartAsync();
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peakMemory = 0;
+        int peakQueue = 0;
+
+        const int Batch = 10_000;
+        var payload = new byte[32];
+        var sends = new Task[Batch];
+        for (int sent = 0; sent < Total; sent += Batch)
+        {
+            for (int i = 0; i < Batch; i++)
+            {
+                sends[i] = client.SendAsync(payload).AsTask();
+                peakQueue = Math.Max(peakQueue, client.PendingSendCount);
+            }
+
+            await Task.WhenAll(sends).WaitAsync(Budget);
+            peakMemory = Math.Max(peakMemory, GC.GetTotalMemory(forceFullCollection: false) - baseline);
+        }
+
+        await server.Log.WaitUntilAsync(l => l.Sunk >= Total, Budget, "a million messages");
+        Assert.Equal(Total, server.Log.Sunk);
+        Assert.InRange(peakQueue, 1, Capacity + 1); // the queue's capacity, plus the one message being written
+        Assert.True(peakMemory < MemoryBound, $"managed memory grew by {peakMemory / 1024 / 1024} MiB");
+    }
+
+    [Fact]
+    public async Task TryEnqueue_DropOldestMode_MillionMessagesToASlowReader_EveryMessageIsWrittenOrReported()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = new ReconnectingWebSocket(Options(server, SendQueueFullMode.DropOldest));
+        long dropped = 0;
+        using var drops = client.Dropped.Subscribe(new Testing.Recorder<DroppedMessage>(d =>
+        {
+            Assert.Equal(DropReason.QueueFull, d.Reason);
+            Interlocked.Increment(ref dropped);
+        }));
+        await client.StartAsync();
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peakMemory = 0;
+        int peakQueue = 0;
+
+        var payload = new byte[32];
+        for (int i = 0; i < Total; i++)
+        {
+            Assert.True(client.TryEnqueue(payload));
+            if (i % 1000 == 0)
+            {
+                peakQueue = Math.Max(peakQueue, client.PendingSendCount);
+                peakMemory = Math.Max(peakMemory, GC.GetTotalMemory(forceFullCollection: false) - baseline);
+            }
+        }
+
+        await server.Log.WaitUntilAsync(l => l.Sunk + Interlocked.Read(ref dropped) >= Total, Budget, "every message written or dropped");
+        Assert.Equal(Total, server.Log.Sunk + Interlocked.Read(ref dropped));
+        Assert.InRange(peakQueue, 1, Capacity + 1); // the queue's capacity, plus the one message being written
+        Assert.True(peakMemory < MemoryBound, $"managed memory grew by {peakMemory / 1024 / 1024} MiB");
+    }
+}
