@@ -49,6 +49,37 @@ public class DeadPeerDetectionTests
     }
 
     [Fact]
+    public async Task Heartbeat_KeepAliveOff_BlackholeIsDetectedWithinIntervalPlusTimeout()
+    {
+        // What a net8 user relies on: no protocol keep-alive timeout, an application heartbeat instead.
+        await using var server = await TestServer.StartAsync();
+        await using var proxy = BlackholeProxy.Start(server.Port);
+        var options = Options(proxy);
+        options.KeepAliveInterval = TimeSpan.Zero;
+        options.Heartbeat = new HeartbeatOptions
+        {
+            Interval = Interval,
+            Timeout = Timeout,
+            Message = "ping",
+            IsReply = m => m.MessageType == System.Net.WebSockets.WebSocketMessageType.Text && m.Text == "ping", // /echo answers in kind
+        };
+        await using var client = new ReconnectingWebSocket(options);
+        using var probe = new ClientProbe(client);
+        await client.StartAsync();
+
+        proxy.Blackhole();
+        var clock = Stopwatch.StartNew();
+        await probe.WaitForDisconnectsAsync(1);
+        var detected = clock.Elapsed;
+
+        Assert.Equal(DisconnectReason.HeartbeatTimeout, probe.Disconnects[0].Reason);
+        Assert.True(detected <= Interval + Timeout + Margin, $"the dead link took {detected.TotalMilliseconds:F0} ms to detect");
+        Assert.Empty(probe.Messages);
+        proxy.Resume();
+        await probe.WaitForConnectsAsync(2);
+    }
+
+    [Fact]
     public async Task KeepAlive_QuietButHealthyLink_IsNeverTornDown()
     {
         await using var server = await TestServer.StartAsync();
