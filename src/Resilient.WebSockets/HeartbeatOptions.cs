@@ -30,7 +30,7 @@ public sealed class HeartbeatOptions
     /// <summary>Recognises the server's reply.</summary>
     /// <value>Default: a text message equal to "pong".</value>
     public Func<WebSocketMessage, bool> IsReply { get; set; } = static message =>
-        message.MessageType == WebSocketMessageType.Text && message.Data.Span.SequenceEqual("pong"u8);
+        message.MessageType == WebSocketMessageType.Text && message.Text == "pong";
 
     /// <summary>Whether replies are also published on <see cref="ReconnectingWebSocket.Messages"/>.</summary>
     /// <value>Default: <see langword="false"/>.</value>

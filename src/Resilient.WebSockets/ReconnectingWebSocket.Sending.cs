@@ -170,7 +170,7 @@ public sealed partial class ReconnectingWebSocket
         _dropped.Publish(new DroppedMessage(MessageDirection.Outgoing, message.MessageType, message.Data.Length, reason));
 
     private void OnIncomingDropped(WebSocketMessage message, DropReason reason) =>
-        _dropped.Publish(new DroppedMessage(MessageDirection.Incoming, message.MessageType, message.Data.Length, reason));
+        _dropped.Publish(new DroppedMessage(MessageDirection.Incoming, message.MessageType, message.ByteLength, reason));
 
     /// <summary>With <see cref="WhileDisconnectedMode.Fail"/> and no open session: reports the refusal and returns the exception for <c>SendAsync</c>.</summary>
     /// <remarks>The length reported for text is its length in characters when refused before encoding.</remarks>

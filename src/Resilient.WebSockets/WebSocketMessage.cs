@@ -5,42 +5,65 @@ namespace Resilient.WebSockets;
 
 /// <summary>One whole message received from the server, published on <see cref="ReconnectingWebSocket.Messages"/>.</summary>
 /// <remarks>
-/// The message owns its bytes: observers may keep it, pass it to another thread, or read it later.
-/// Instances are immutable and safe to share between threads.
+/// <para>The message owns its content: observers may keep it, pass it to another thread, or read it later. Instances
+/// are immutable and safe to share between threads.</para>
+/// <para>A text message is decoded once, as it arrives (as a raw <see cref="ClientWebSocket"/> loop would), and its
+/// UTF-8 bytes are only materialised if <see cref="Data"/> is read; a binary message holds an exact-size copy of its
+/// bytes. That keeps a received 32-byte text message at one small object plus its string.</para>
 /// </remarks>
 public sealed class WebSocketMessage
 {
-    private readonly byte[] _data;
-    private string? _text;
+    // The whole state in one field: a string (text), a byte[] (binary), or a TextWithBytes once Data of a text message was read.
+    private object _content;
 
-    internal WebSocketMessage(WebSocketMessageType messageType, byte[] data)
-    {
-        MessageType = messageType;
-        _data = data;
-    }
+    internal WebSocketMessage(string text) => _content = text;
+
+    internal WebSocketMessage(byte[] data) => _content = data;
 
     /// <summary>Whether the server sent the message as <see cref="WebSocketMessageType.Text"/> or <see cref="WebSocketMessageType.Binary"/>.</summary>
-    public WebSocketMessageType MessageType { get; }
+    public WebSocketMessageType MessageType => _content is byte[] ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
 
-    /// <summary>The whole message as the server sent it (UTF-8 for text messages).</summary>
-    public ReadOnlyMemory<byte> Data => _data;
-
-    /// <summary>The text of a text message, decoded from UTF-8 on first use and then cached.</summary>
-    /// <exception cref="InvalidOperationException">The message is binary; read <see cref="Data"/> instead.</exception>
-    public string Text
+    /// <summary>The whole message as the server sent it (UTF-8 for text messages; encoded on first use and then kept).</summary>
+    public ReadOnlyMemory<byte> Data
     {
         get
         {
-            if (MessageType != WebSocketMessageType.Text)
+            var content = Volatile.Read(ref _content);
+            switch (content)
             {
-                throw new InvalidOperationException(SR.BinaryMessageHasNoText);
+                case byte[] bytes:
+                    return bytes;
+                case TextWithBytes both:
+                    return both.Bytes;
+                default:
+                    var text = (string)content;
+                    var withBytes = new TextWithBytes(text, Encoding.UTF8.GetBytes(text));
+                    Volatile.Write(ref _content, withBytes);
+                    return withBytes.Bytes;
             }
-
-            return _text ??= Encoding.UTF8.GetString(_data);
         }
     }
 
+    /// <summary>The text of a text message.</summary>
+    /// <exception cref="InvalidOperationException">The message is binary; read <see cref="Data"/> instead.</exception>
+    public string Text => Volatile.Read(ref _content) switch
+    {
+        string text => text,
+        TextWithBytes both => both.Text,
+        _ => throw new InvalidOperationException(SR.BinaryMessageHasNoText),
+    };
+
+    /// <summary>The payload length in bytes, without materialising the UTF-8 bytes of a text message.</summary>
+    internal int ByteLength => Volatile.Read(ref _content) switch
+    {
+        byte[] bytes => bytes.Length,
+        TextWithBytes both => both.Bytes.Length,
+        var text => Encoding.UTF8.GetByteCount((string)text),
+    };
+
     /// <summary>Describes the message without its payload (payloads are never written to logs or exceptions).</summary>
     /// <returns>The type and length, for example "Text message, 42 bytes".</returns>
-    public override string ToString() => $"{MessageType} message, {_data.Length} bytes";
+    public override string ToString() => $"{MessageType} message, {ByteLength} bytes";
+
+    private sealed record TextWithBytes(string Text, byte[] Bytes);
 }

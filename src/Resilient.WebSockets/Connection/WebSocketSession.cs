@@ -159,9 +159,17 @@ internal sealed class WebSocketSession : IAsyncDisposable
         var assembler = new MessageAssembler(_context.Options.MaxMessageSize);
         try
         {
+            var dispatcher = _context.Dispatcher;
             while (true)
             {
-                var result = await _socket.ReceiveAsync(assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
+                var receive = _socket.ReceiveAsync(assembler.GetReceiveBuffer(), CancellationToken.None);
+                if (!receive.IsCompleted && dispatcher.Pending > 0)
+                {
+                    // About to wait for the network: hand over what arrived meanwhile.
+                    await dispatcher.FlushAsync(_aborted.Token).ConfigureAwait(false);
+                }
+
+                var result = await receive.ConfigureAwait(false);
                 _inactivity?.OnActivity();
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -180,14 +188,18 @@ internal sealed class WebSocketSession : IAsyncDisposable
 
                 if (result.EndOfMessage)
                 {
+                    Log.MessageReceived(_context.Logger, _context.Name, result.MessageType, assembler.Count);
                     var message = assembler.TakeMessage(result.MessageType);
-                    Log.MessageReceived(_context.Logger, _context.Name, message.MessageType, message.Data.Length);
                     if (_heartbeat is not null && _heartbeat.IsReply(message) && !_heartbeat.PublishReplies)
                     {
                         continue;
                     }
 
-                    await _context.Dispatcher.DeliverAsync(message, _aborted.Token).ConfigureAwait(false);
+                    dispatcher.Add(message);
+                    if (dispatcher.Pending >= MessageDispatcher.MaxBatch)
+                    {
+                        await dispatcher.FlushAsync(_aborted.Token).ConfigureAwait(false);
+                    }
                 }
             }
         }
@@ -199,6 +211,8 @@ internal sealed class WebSocketSession : IAsyncDisposable
         }
         finally
         {
+            // Whatever arrived before the end is still delivered, in order.
+            await _context.Dispatcher.FlushAsync(_aborted.Token).ConfigureAwait(false);
             assembler.Dispose();
             _inactivity?.Dispose();
             _heartbeat?.Stop();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Text;
 
 namespace Resilient.WebSockets.Receiving;
 
@@ -48,12 +49,15 @@ internal sealed class MessageAssembler : IDisposable
         return _count <= _maxMessageSize;
     }
 
-    /// <summary>Hands out the whole message as an exact-size copy and starts the next one.</summary>
+    /// <summary>Hands out the whole message (text decoded, binary as an exact-size copy) and starts the next one.</summary>
     public WebSocketMessage TakeMessage(WebSocketMessageType messageType)
     {
-        var data = _count == 0 ? [] : _buffer.AsSpan(0, _count).ToArray();
+        var content = _buffer.AsSpan(0, _count);
+        var message = messageType == WebSocketMessageType.Text
+            ? new WebSocketMessage(Encoding.UTF8.GetString(content))
+            : new WebSocketMessage(content.ToArray());
         Reset();
-        return new WebSocketMessage(messageType, data);
+        return message;
     }
 
     /// <summary>Forgets the current message (after it was dropped or discarded).</summary>

@@ -1,0 +1,25 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+namespace Resilient.WebSockets.Benchmarks;
+
+public static class Program
+{
+    /// <summary>
+    /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
+    /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
+    /// </summary>
+    public static void Main(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        var rest = args.Where(a => a != "--quick").ToArray();
+        // Every operation is a whole connection's worth of messages (tens of milliseconds or more), so one invocation
+        // per iteration; many iterations, because client and server share two noisy cores.
+        var job = Job.Default.WithInvocationCount(1).WithUnrollFactor(1).WithLaunchCount(1)
+            .WithWarmupCount(quick ? 1 : 3).WithIterationCount(quick ? 5 : 15);
+        IConfig config = DefaultConfig.Instance.AddJob(job.AsDefault());
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+    }
+}

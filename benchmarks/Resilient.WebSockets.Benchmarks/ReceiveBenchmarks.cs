@@ -1,0 +1,115 @@
+using System.Net.WebSockets;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Websocket.Client;
+
+namespace Resilient.WebSockets.Benchmarks;
+
+/// <summary>
+/// Receive throughput: the server pushes N text messages as fast as it can; each contestant receives them through its
+/// message API and reads each as a string. One operation = one message (connect and close amortised over N).
+/// </summary>
+[MemoryDiagnoser]
+public class ReceiveBenchmarks
+{
+    private ServerProcess _server = null!;
+
+    [Params(32, 1024, 65536)]
+    public int Size { get; set; }
+
+    private int Count => Size switch { 32 => 200_000, 1024 => 100_000, _ => 4_000 };
+
+    private Uri Push => _server.Url($"/push?n={Count}&size={Size}");
+
+    [GlobalSetup]
+    public void Setup() => _server = ServerProcess.Start();
+
+    [GlobalCleanup]
+    public void Cleanup() => _server.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public async Task<long> Raw()
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(Push, CancellationToken.None);
+        var buffer = new byte[Math.Max(Size, 16 * 1024)];
+        long chars = 0;
+        for (int received = 0; received < Count;)
+        {
+            int length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            chars += Encoding.UTF8.GetString(buffer, 0, length).Length;
+            received++;
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        return chars;
+    }
+
+    [Benchmark]
+    public Task<long> Reconnecting() => ReceiveAsync(inline: false);
+
+    /// <summary>The same, with <see cref="ReceiveBufferOptions.DeliverInline"/>: the cost of the buffer hop.</summary>
+    [Benchmark]
+    public Task<long> ReconnectingInline() => ReceiveAsync(inline: true);
+
+    private async Task<long> ReceiveAsync(bool inline)
+    {
+        long chars = 0;
+        int received = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions { Uri = Push, ReceiveBuffer = { DeliverInline = inline } });
+        using var subscription = client.Messages.Subscribe(new Counter(message =>
+        {
+            chars += message.Text.Length;
+            if (++received == Count)
+            {
+                done.TrySetResult();
+            }
+        }));
+        await client.StartAsync();
+        await done.Task;
+        return chars;
+    }
+
+    [Benchmark]
+    public async Task<long> WebsocketClient()
+    {
+        long chars = 0;
+        int received = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var client = new WebsocketClient(Push) { IsReconnectionEnabled = false, ReconnectTimeout = null };
+        using var subscription = client.MessageReceived.Subscribe(message =>
+        {
+            chars += message.Text!.Length;
+            if (++received == Count)
+            {
+                done.TrySetResult();
+            }
+        });
+        await client.Start();
+        await done.Task;
+        return chars;
+    }
+}
+
+/// <summary>An observer made of one delegate (the library does not depend on Rx's Subscribe extensions being imported).</summary>
+internal sealed class Counter(Action<WebSocketMessage> onNext) : IObserver<WebSocketMessage>
+{
+    public void OnCompleted()
+    {
+    }
+
+    public void OnError(Exception error)
+    {
+    }
+
+    public void OnNext(WebSocketMessage value) => onNext(value);
+}
