@@ -296,6 +296,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         }
 
         _dispatcher.Complete();
+        _supervisor.Dispose();
         _connected.Complete();
         _disconnected.Complete();
         _dropped.Complete();

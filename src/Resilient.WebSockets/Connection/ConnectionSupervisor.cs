@@ -10,7 +10,7 @@ namespace Resilient.WebSockets.Connection;
 /// publish what happened, back off, and again, until a stop or until the policy gives up. It is the only owner of
 /// sessions, so there is never more than one, and the next starts only after the previous one's loops have ended.
 /// </summary>
-internal sealed class ConnectionSupervisor
+internal sealed class ConnectionSupervisor : IDisposable
 {
     private readonly ClientContext _context;
     private readonly ConnectionStateMachine _state;
@@ -35,6 +35,9 @@ internal sealed class ConnectionSupervisor
     }
 
     private ReconnectingWebSocketOptions Options => _context.Options;
+
+    /// <summary>Releases the default connector's HTTP handler (once the client is done with it).</summary>
+    public void Dispose() => (_connector as ClientWebSocketConnector)?.Dispose();
 
     public async Task RunAsync(SupervisorRun run, Task previousRun)
     {

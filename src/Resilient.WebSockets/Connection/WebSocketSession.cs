@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Resilient.WebSockets.Diagnostics;
 using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Receiving;
+using Resilient.WebSockets.Sending;
 
 namespace Resilient.WebSockets.Connection;
 
@@ -31,6 +32,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     private DisconnectedInfo? _end;
     private Task _receiveLoop = Task.CompletedTask;
     private Task _sendLoop = Task.CompletedTask;
+    private readonly CoalescingStream? _coalescer;
     private readonly InactivityMonitor? _inactivity;
     private readonly HeartbeatMonitor? _heartbeat;
     private volatile bool _directSendsOpen = true;
@@ -40,6 +42,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
         _socket = socket;
         _context = context;
         StartedAt = context.TimeProvider.GetTimestamp();
+        _coalescer = ClientWebSocketConnector.GetCoalescer(socket);
         var options = context.Options;
         if (options.InactivityTimeout is { } inactivity)
         {
@@ -245,15 +248,31 @@ internal sealed class WebSocketSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Drains the queue. With a coalescing transport, each message's frame is held in the transport's buffer and the
+    /// batch is written with one socket write when the queue runs empty or the buffer fills; the messages' sends complete
+    /// only after that write succeeded, and on failure the whole batch goes back to the front of the queue, in order.
+    /// </summary>
     private async Task SendLoopAsync()
     {
         var queue = _context.SendQueue;
+        var unflushed = _coalescer is null ? null : new List<OutgoingMessage>();
         try
         {
             while (!_stopSending.IsCancellationRequested)
             {
                 if (!queue.TryTake(out var message))
                 {
+                    if (unflushed is { Count: > 0 })
+                    {
+                        if (!await TryFlushAsync(unflushed).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
                     if (_stopWaiting.IsCancellationRequested)
                     {
                         return;
@@ -277,12 +296,15 @@ internal sealed class WebSocketSession : IAsyncDisposable
                 await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
+                    _coalescer?.BufferNextWrite();
                     await _socket.SendAsync(message.Data, message.MessageType, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 }
-#pragma warning disable CA1031 // A failed write ends the session; the message waits for the next one.
+#pragma warning disable CA1031 // A failed write ends the session; the messages wait for the next one.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    _coalescer?.CancelBufferNextWrite();
+                    RequeueAll(unflushed);
                     queue.Requeue(message);
                     Log.SendFailed(_context.Logger, _context.Name, ex);
                     Abort(DisconnectReason.ConnectionLost, ex);
@@ -293,16 +315,80 @@ internal sealed class WebSocketSession : IAsyncDisposable
                     _sendLock.Release();
                 }
 
-                queue.MarkWritten(message);
+                if (unflushed is null)
+                {
+                    queue.MarkWritten(message);
+                }
+                else
+                {
+                    unflushed.Add(message);
+                    bool full = _coalescer!.Buffered >= CoalescingStream.FlushThreshold || unflushed.Count >= CoalescingStream.MaxBatchMessages;
+                    if (full && !await TryFlushAsync(unflushed).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (unflushed is { Count: > 0 })
+            {
+                await TryFlushAsync(unflushed).ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // A bug here must end the session, not the process.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            RequeueAll(unflushed);
             Log.LoopFailed(_context.Logger, _context.Name, ex);
             Abort(DisconnectReason.ConnectionLost, ex);
         }
+    }
+
+    /// <summary>Writes the held batch; its sends complete on success, and on failure it goes back to the queue and the session ends.</summary>
+    private async ValueTask<bool> TryFlushAsync(List<OutgoingMessage> unflushed)
+    {
+        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await _coalescer!.FlushBatchAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed write ends the session; the batch waits for the next one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RequeueAll(unflushed);
+            Log.SendFailed(_context.Logger, _context.Name, ex);
+            Abort(DisconnectReason.ConnectionLost, ex);
+            return false;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+
+        foreach (var message in unflushed)
+        {
+            _context.SendQueue.MarkWritten(message);
+        }
+
+        unflushed.Clear();
+        return true;
+    }
+
+    private void RequeueAll(List<OutgoingMessage>? unflushed)
+    {
+        if (unflushed is null)
+        {
+            return;
+        }
+
+        foreach (var message in unflushed)
+        {
+            _context.SendQueue.Requeue(message);
+        }
+
+        unflushed.Clear();
     }
 
     private async ValueTask SendHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

@@ -1,0 +1,168 @@
+using System.Buffers;
+
+namespace Resilient.WebSockets.Sending;
+
+/// <summary>
+/// The transport stream under a <c>ClientWebSocket</c> (returned by the handler's ConnectCallback), able to gather the
+/// frames of several queued messages into one socket write. On HTTP/1.1 the runtime writes every frame with exactly one
+/// <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> (a test guards that).
+/// </summary>
+/// <remarks>
+/// Only a write announced by <see cref="BufferNextWrite"/> is held: the send loop announces each queued message's frame
+/// and calls <see cref="FlushBatchAsync"/> when the queue runs empty or the batch is full. The runtime's own
+/// FlushAsync after each frame does not release the batch. Every other
+/// write (pings, pongs, close frames, the handshake, TLS records of those) goes straight through, after whatever is
+/// buffered, so it never waits in the buffer. One lock orders writes and flushes; reads pass through untouched.
+/// </remarks>
+internal sealed class CoalescingStream : Stream
+{
+    /// <summary>The send loop flushes once this much is buffered.</summary>
+    public const int FlushThreshold = 32 * 1024;
+
+    /// <summary>... or once this many messages are held, which bounds the messages in flight beyond the queue's capacity.</summary>
+    public const int MaxBatchMessages = 128;
+
+    private const int BufferSize = 64 * 1024;
+
+    private readonly Stream _inner;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private byte[]? _buffer;
+    private int _count;
+    private int _bufferNext;
+    private int _disposed;
+
+    public CoalescingStream(Stream inner) => _inner = inner;
+
+    /// <summary>Bytes held, waiting for <see cref="FlushBatchAsync"/>.</summary>
+    public int Buffered => Volatile.Read(ref _count);
+
+    /// <summary>Physical writes to the inner stream so far (for tests and diagnostics).</summary>
+    public long InnerWrites { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Holds the next write in the buffer (if it fits) instead of sending it.</summary>
+    public void BufferNextWrite() => Volatile.Write(ref _bufferNext, 1);
+
+    /// <summary>Withdraws an announcement whose write never came (the send failed first), so no other write is held by mistake.</summary>
+    public void CancelBufferNextWrite() => Volatile.Write(ref _bufferNext, 0);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        bool hold = Interlocked.Exchange(ref _bufferNext, 0) == 1;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (hold && _count + buffer.Length <= BufferSize)
+            {
+                _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
+                buffer.CopyTo(_buffer.AsMemory(_count));
+                Volatile.Write(ref _count, _count + buffer.Length);
+                return;
+            }
+
+            await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+            InnerWrites++;
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Writes what is held, as one write. Only the send loop calls this, when its batch is complete.</summary>
+    public async ValueTask FlushBatchAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The runtime flushes after every frame; that must not send the held batch early, so this only flushes
+    /// the inner stream. What is held goes out with the batch, or before the next write that is not held.</summary>
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        // Synchronous writes are not used by the WebSocket; keep them correct anyway: straight through, in order.
+        _writeLock.Wait();
+        try
+        {
+            if (_count > 0)
+            {
+                _inner.Write(_buffer!, 0, _count);
+                Volatile.Write(ref _count, 0);
+            }
+
+            InnerWrites++;
+            _inner.Write(buffer, offset, count);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override void Flush() => _inner.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _inner.Dispose();
+            // The buffer goes back only if no write holds the lock; otherwise it is left to the GC.
+            if (_writeLock.Wait(0))
+            {
+                var buffer = Interlocked.Exchange(ref _buffer, null);
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask FlushBufferAsync(CancellationToken cancellationToken)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        InnerWrites++;
+        await _inner.WriteAsync(_buffer.AsMemory(0, _count), cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _count, 0);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net.WebSockets;
+using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.IntegrationTests.Infrastructure;
+using Resilient.WebSockets.Testing;
+
+namespace Resilient.WebSockets.IntegrationTests;
+
+/// <summary>The default connector's coalescing path on a real ClientWebSocket, and its fallback.</summary>
+public class TransportTests
+{
+    [Fact]
+    public async Task DefaultConnector_RealClientWebSocket_OneWritePerFrameOnTheCoalescingPath()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var connector = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
+
+        using var socket = await connector.ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        var coalescer = ClientWebSocketConnector.GetCoalescer(socket);
+
+        Assert.NotNull(coalescer);
+        long before = coalescer.InnerWrites;
+        for (int i = 0; i < 10; i++)
+        {
+            await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        // If a runtime update ever splits or merges frame writes, coalescing must be revisited: this fails first.
+        Assert.Equal(10, coalescer.InnerWrites - before);
+
+        // Announced frames are held through the runtime's per-frame flushes, then leave in one write.
+        before = coalescer.InnerWrites;
+        for (int i = 0; i < 10; i++)
+        {
+            coalescer.BufferNextWrite();
+            await socket.SendAsync(new byte[] { 4, 5, 6 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        Assert.Equal(0, coalescer.InnerWrites - before);
+        await coalescer.FlushBatchAsync(CancellationToken.None);
+        Assert.Equal(1, coalescer.InnerWrites - before);
+    }
+
+    [Theory]
+    [InlineData("certificate callback")]
+    [InlineData("cookies")]
+    [InlineData("credentials")]
+    public async Task ConfigureWebSocket_OptionsTheHandlerPathRefuses_FallsBackAndStillWorks(string setting)
+    {
+        await using var server = await TestServer.StartAsync();
+        var options = new ReconnectingWebSocketOptions
+        {
+            Uri = server.Url("/echo"),
+            ConfigureWebSocket = o =>
+            {
+                switch (setting)
+                {
+                    case "certificate callback":
+                        o.RemoteCertificateValidationCallback = (_, _, _, errors) => errors == System.Net.Security.SslPolicyErrors.None;
+                        break;
+                    case "cookies":
+                        o.Cookies = new System.Net.CookieContainer();
+                        break;
+                    default:
+                        o.Credentials = new System.Net.NetworkCredential("user", "secret");
+                        break;
+                }
+            },
+        };
+        await using var client = new ReconnectingWebSocket(options);
+        using var probe = new ClientProbe(client);
+
+        await client.StartAsync();
+        await client.SendAsync("through the fallback");
+
+        await probe.WaitUntilAsync(p => p.Texts.Contains("through the fallback"), "the echo");
+    }
+
+    [Fact]
+    public async Task SendAsync_ManyQueuedMessages_AreCoalescedAndAllArriveInOrder()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = new ReconnectingWebSocket(server.Url("/echo"));
+        await client.StartAsync();
+
+        var sends = Enumerable.Range(0, 5_000).Select(i => client.SendAsync($"c{i}").AsTask()).ToList();
+        await Task.WhenAll(sends).WaitAsync(ClientProbe.DefaultTimeout);
+        await server.Log.WaitUntilAsync(l => l.Texts.Count >= 5_000, ClientProbe.DefaultTimeout, "5000 messages");
+
+        Assert.Equal(Enumerable.Range(0, 5_000).Select(i => $"c{i}"), server.Log.Texts);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net.WebSockets;
+using System.Text;
+using Resilient.WebSockets.Sending;
+using Resilient.WebSockets.Tests.Infrastructure;
+
+namespace Resilient.WebSockets.Tests.Sending;
+
+/// <summary>The coalescing transport under the runtime's own WebSocket implementation (ManagedWebSocket), in memory.</summary>
+public sealed class CoalescingStreamTests : IDisposable
+{
+    private readonly RecordingStream _recorder;
+    private readonly CoalescingStream _sut;
+    private readonly WebSocket _client;
+    private readonly WebSocket _server;
+
+    public CoalescingStreamTests()
+    {
+        var (clientEnd, serverEnd) = DuplexPipe.Create();
+        _recorder = new RecordingStream(clientEnd);
+        _sut = new CoalescingStream(_recorder);
+        _client = WebSocket.CreateFromStream(_sut, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+        _server = WebSocket.CreateFromStream(serverEnd, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _server.Dispose();
+        _sut.Dispose();
+        _recorder.Dispose();
+    }
+
+    private async Task<List<string>> ReceiveAsync(int count)
+    {
+        var texts = new List<string>();
+        var buffer = new byte[1024];
+        while (texts.Count < count)
+        {
+            var result = await _server.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+            texts.Add(Encoding.UTF8.GetString(buffer, 0, result.Count));
+        }
+
+        return texts;
+    }
+
+    [Fact]
+    public async Task WriteAsync_NotAnnounced_EveryFrameIsExactlyOneWrite()
+    {
+        // Guards the runtime behaviour coalescing relies on: one WriteAsync per frame.
+        for (int i = 0; i < 5; i++)
+        {
+            await _client.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        Assert.Equal(5, _recorder.Writes);
+        Assert.Equal(["m0", "m1", "m2", "m3", "m4"], await ReceiveAsync(5));
+    }
+
+    [Fact]
+    public async Task FlushAsync_AnnouncedFrames_GoOutAsOneWriteInOrder()
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            _sut.BufferNextWrite();
+            await _client.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        Assert.Equal(0, _recorder.Writes); // the runtime's FlushAsync after each frame must not release them
+        Assert.True(_sut.Buffered > 0);
+
+        await _sut.FlushBatchAsync(CancellationToken.None);
+
+        Assert.Equal(1, _recorder.Writes);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"m{i}"), await ReceiveAsync(50));
+    }
+
+    [Fact]
+    public async Task WriteAsync_UnannouncedAfterHeldFrames_GoesOutAtOnceAfterThem()
+    {
+        _sut.BufferNextWrite();
+        await _client.SendAsync("held"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        // A frame nobody announced (as a ping, pong or close would be) is never held back.
+        await _client.SendAsync("straight"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        Assert.Equal(2, _recorder.Writes);
+        Assert.Equal(0, _sut.Buffered);
+        Assert.Equal(["held", "straight"], await ReceiveAsync(2));
+    }
+
+    [Fact]
+    public async Task CancelBufferNextWrite_AnnouncementWithdrawn_NextWriteGoesStraight()
+    {
+        _sut.BufferNextWrite();
+        _sut.CancelBufferNextWrite();
+
+        await _client.SendAsync("x"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        Assert.Equal(1, _recorder.Writes);
+    }
+
+    private sealed class RecordingStream(Stream inner) : Stream
+    {
+        private int _writes;
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _writes);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref _writes);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
