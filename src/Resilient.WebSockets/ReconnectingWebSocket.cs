@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,8 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 {
     private const string DisposeDescription = "client disposed";
     private const int MaxCloseDescriptionBytes = 123;
+    private const int MaxPooledPayload = 64 * 1024;
+    private const int MaxPooledBuffersPerSize = 4096;
 
     private readonly object _lifecycleGate = new();
     private readonly ReconnectingWebSocketOptions _options;
@@ -33,6 +36,10 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly ConnectionStateMachine _state;
     private readonly ConnectionSupervisor _supervisor;
     private readonly SendQueue _sendQueue;
+
+    /// <summary>Buffers for queued payloads, pooled per client and sized to the queue: a full queue's worth is reused
+    /// instead of allocated (the shared pool keeps only a few arrays per size, far fewer than a busy queue holds).</summary>
+    private readonly ArrayPool<byte> _sendBuffers;
     private readonly Broadcast<WebSocketMessage> _messages;
     private readonly MessageDispatcher _dispatcher;
     private readonly ClientContext _context;
@@ -68,6 +75,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _connected = new Broadcast<ConnectedInfo>(onObserverError, serialize: true);
         _disconnected = new Broadcast<DisconnectedInfo>(onObserverError, serialize: true);
         _dropped = new Broadcast<DroppedMessage>(onObserverError, serialize: true);
+        _sendBuffers = ArrayPool<byte>.Create(MaxPooledPayload, Math.Min(_options.SendQueue.Capacity + CoalescingStream.MaxBatchMessages, MaxPooledBuffersPerSize));
         _sendQueue = new SendQueue(_options.SendQueue, _options.TimeProvider, OnOutgoingDropped);
         _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, OnIncomingDropped);
         _state = new ConnectionStateMachine(_logger, Name, onObserverError);

@@ -7,14 +7,18 @@ namespace Resilient.WebSockets.Sending;
 /// <c>SendAsync</c> that queued it (null for <c>TryEnqueue</c>).</summary>
 internal readonly struct OutgoingMessage
 {
-    public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion, long timestamp = 0)
+    public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion, long timestamp = 0, ArrayPool<byte>? pool = null)
     {
         Data = data;
         MessageType = messageType;
         RentedBuffer = rentedBuffer;
         Completion = completion;
         Timestamp = timestamp;
+        Pool = pool ?? ArrayPool<byte>.Shared;
     }
+
+    /// <summary>The pool <see cref="RentedBuffer"/> came from.</summary>
+    public ArrayPool<byte> Pool { get; }
 
     public ReadOnlyMemory<byte> Data { get; }
 
@@ -27,14 +31,14 @@ internal readonly struct OutgoingMessage
     /// <summary>When the queue accepted it (a <see cref="TimeProvider"/> timestamp); set only when a time-to-live applies.</summary>
     public long Timestamp { get; }
 
-    public OutgoingMessage WithTimestamp(long timestamp) => new(Data, MessageType, RentedBuffer, Completion, timestamp);
+    public OutgoingMessage WithTimestamp(long timestamp) => new(Data, MessageType, RentedBuffer, Completion, timestamp, Pool);
 
     /// <summary>Gives the pooled buffer back; call once, when the message is written or dropped.</summary>
     public void ReturnBuffer()
     {
         if (RentedBuffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(RentedBuffer);
+            Pool.Return(RentedBuffer);
         }
     }
 }
