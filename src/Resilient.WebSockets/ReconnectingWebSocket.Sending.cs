@@ -46,7 +46,7 @@ public sealed partial class ReconnectingWebSocket
         }
 
         var (buffer, length) = Encode(text);
-        return SendCoreAsync(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, new PendingSend(), pool: _sendBuffers), cancellationToken);
+        return SendCoreAsync(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, new PendingSend(), pool: SendBuffers), cancellationToken);
     }
 
     /// <summary>Queues a message of bytes and completes when it has been written to a live socket; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
@@ -96,7 +96,7 @@ public sealed partial class ReconnectingWebSocket
         }
 
         var (buffer, length) = Encode(text);
-        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, completion: null, pool: _sendBuffers));
+        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, completion: null, pool: SendBuffers));
     }
 
     /// <summary>Queues a message of bytes if there is room now, without waiting. The bytes are copied, so the caller may reuse <paramref name="data"/> at once.</summary>
@@ -117,9 +117,9 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
-        byte[] buffer = _sendBuffers.Rent(Math.Max(data.Length, 1));
+        byte[] buffer = SendBuffers.Rent(Math.Max(data.Length, 1));
         data.Span.CopyTo(buffer);
-        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, data.Length), messageType, buffer, completion: null, pool: _sendBuffers));
+        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, data.Length), messageType, buffer, completion: null, pool: SendBuffers));
     }
 
     /// <summary>Removes every queued message: each is reported on <see cref="Dropped"/> and its <c>SendAsync</c> faults with
@@ -185,9 +185,9 @@ public sealed partial class ReconnectingWebSocket
         return new MessageDroppedException(DropReason.NotConnected);
     }
 
-    private (byte[] Buffer, int Length) Encode(string text)
+    private static (byte[] Buffer, int Length) Encode(string text)
     {
-        byte[] buffer = _sendBuffers.Rent(Math.Max(Encoding.UTF8.GetMaxByteCount(text.Length), 1));
+        byte[] buffer = SendBuffers.Rent(Math.Max(Encoding.UTF8.GetMaxByteCount(text.Length), 1));
         return (buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
 }

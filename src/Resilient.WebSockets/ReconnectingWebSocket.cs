@@ -37,9 +37,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly ConnectionSupervisor _supervisor;
     private readonly SendQueue _sendQueue;
 
-    /// <summary>Buffers for queued payloads, pooled per client and sized to the queue: a full queue's worth is reused
-    /// instead of allocated (the shared pool keeps only a few arrays per size, far fewer than a busy queue holds).</summary>
-    private readonly ArrayPool<byte> _sendBuffers;
+    /// <summary>Buffers for queued payloads, shared by every client: a busy queue's worth is reused instead of allocated
+    /// (the runtime's shared pool keeps only a few arrays per size and core, far fewer than a busy queue holds). Created on
+    /// first use, so a process that never queues a copy pays nothing; it keeps at most 4 096 arrays per size class.</summary>
+    private static readonly Lazy<ArrayPool<byte>> SendBufferPool = new(() => ArrayPool<byte>.Create(MaxPooledPayload, MaxPooledBuffersPerSize));
+
+    private static ArrayPool<byte> SendBuffers => SendBufferPool.Value;
     private readonly Broadcast<WebSocketMessage> _messages;
     private readonly MessageDispatcher _dispatcher;
     private readonly ClientContext _context;
@@ -75,7 +78,6 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _connected = new Broadcast<ConnectedInfo>(onObserverError, serialize: true);
         _disconnected = new Broadcast<DisconnectedInfo>(onObserverError, serialize: true);
         _dropped = new Broadcast<DroppedMessage>(onObserverError, serialize: true);
-        _sendBuffers = ArrayPool<byte>.Create(MaxPooledPayload, Math.Min(_options.SendQueue.Capacity + CoalescingStream.MaxBatchMessages, MaxPooledBuffersPerSize));
         _sendQueue = new SendQueue(_options.SendQueue, _options.TimeProvider, OnOutgoingDropped);
         _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, OnIncomingDropped);
         _state = new ConnectionStateMachine(_logger, Name, onObserverError);

@@ -12,7 +12,8 @@ namespace Resilient.WebSockets.Receiving;
 /// <remarks>Used by one receive loop only; not thread-safe.</remarks>
 internal sealed class MessageAssembler : IDisposable
 {
-    internal const int InitialBufferSize = 16 * 1024;
+    /// <summary>Small, because it is held for the whole session by every idle connection; it grows for larger messages.</summary>
+    internal const int InitialBufferSize = 4 * 1024;
 
     /// <summary>A buffer grown past this is given back after its message, so one large message does not pin memory for the whole session.</summary>
     internal const int RetainedBufferSize = 1024 * 1024;

@@ -140,7 +140,7 @@ internal sealed class CoalescingStream : Stream
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _inner.Dispose();
-            // The buffer goes back only if no write holds the lock; otherwise it is left to the GC.
+            // A buffer still held (a batch cut short) goes back only if no write holds the lock; otherwise it is left to the GC.
             if (_writeLock.Wait(0))
             {
                 var buffer = Interlocked.Exchange(ref _buffer, null);
@@ -164,5 +164,9 @@ internal sealed class CoalescingStream : Stream
         InnerWrites++;
         await _inner.WriteAsync(_buffer.AsMemory(0, _count), cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _count, 0);
+
+        // Given back between batches, so that an idle connection holds no send buffer.
+        ArrayPool<byte>.Shared.Return(_buffer!);
+        _buffer = null;
     }
 }
