@@ -9,9 +9,16 @@ public static class Program
     /// <summary>
     /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
     /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
+    /// Scale:        dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --scale
     /// </summary>
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
+        if (args.Contains("--scale"))
+        {
+            await ScaleRunner.RunAsync(args.Contains("--quick") ? [1_000] : [1_000, 10_000]);
+            return;
+        }
+
         bool quick = args.Contains("--quick");
         var rest = args.Where(a => a != "--quick").ToArray();
         // Every operation is a whole connection's worth of messages (tens of milliseconds or more), so one invocation
