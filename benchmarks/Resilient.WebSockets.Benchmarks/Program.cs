@@ -9,10 +9,17 @@ public static class Program
     /// <summary>
     /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
     /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
+    /// Latency:      dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --latency
     /// Scale:        dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --scale
     /// </summary>
     public static async Task Main(string[] args)
     {
+        if (args.Contains("--latency"))
+        {
+            await LatencyRunner.RunAsync();
+            return;
+        }
+
         if (args.Contains("--scale"))
         {
             await ScaleRunner.RunAsync(args.Contains("--quick") ? [1_000] : [1_000, 10_000]);
