@@ -7,6 +7,7 @@ namespace Resilient.WebSockets.Benchmarks;
 public static class Program
 {
     /// <summary>
+    /// Everything:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --all
     /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
     /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
     /// Latency:      dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --latency
@@ -27,7 +28,13 @@ public static class Program
         }
 
         bool quick = args.Contains("--quick");
-        var rest = args.Where(a => a != "--quick").ToArray();
+        bool all = args.Contains("--all");
+        var rest = args.Where(a => a is not ("--quick" or "--all")).ToArray();
+        if (all)
+        {
+            rest = [.. rest, "--filter", "*"];
+        }
+
         // Every operation is a whole connection's worth of messages (tens of milliseconds or more), so one invocation
         // per iteration; many iterations, because client and server share two noisy cores.
         var job = Job.Default.WithInvocationCount(1).WithUnrollFactor(1).WithLaunchCount(1)
@@ -35,5 +42,11 @@ public static class Program
         IConfig config = DefaultConfig.Instance.AddJob(job.AsDefault());
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+        if (all)
+        {
+            // The two measurements BenchmarkDotNet cannot make: per-round-trip tails and memory held per idle connection.
+            await LatencyRunner.RunAsync();
+            await ScaleRunner.RunAsync(quick ? [1_000] : [1_000, 10_000]);
+        }
     }
 }
