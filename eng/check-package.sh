@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Packs the library with a unique version, then builds and runs a fresh console app that references the package from
+# that local folder (not the project): a broken package fails here. The app is the README's quickstart against an
+# embedded echo server on 127.0.0.1. Package sources other than the local folder come from the machine's NuGet
+# configuration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version="0.1.0-check.$(date +%s)"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+dotnet pack src/Resilient.WebSockets -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
+ls "$scratch/packages/Resilient.WebSockets.$version.nupkg" "$scratch/packages/Resilient.WebSockets.$version.snupkg" >/dev/null
+
+app="$scratch/consumer"
+mkdir -p "$app"
+cat > "$app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local-check" value="$scratch/packages" />
+  </packageSources>
+</configuration>
+XML
+cat > "$app/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <FrameworkReference Include="Microsoft.AspNetCore.App" />
+    <PackageReference Include="Resilient.WebSockets" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$app/Program.cs" <<'CS'
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using Resilient.WebSockets;
+
+// An echo server on 127.0.0.1, then the README's quickstart against it.
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+await using var app = builder.Build();
+app.UseWebSockets();
+app.Map("/", async context =>
+{
+    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    var buffer = new byte[4096];
+    while (true)
+    {
+        var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        if (result.MessageType == WebSocketMessageType.Close)
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            return;
+        }
+
+        await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+    }
+});
+await app.StartAsync();
+var port = new Uri(app.Urls.First()).Port;
+
+await using var client = new ReconnectingWebSocket(new Uri($"ws://127.0.0.1:{port}/"));
+var echoed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+using var messages = client.Messages.Subscribe(m => echoed.TrySetResult(m.Text));
+await client.StartAsync();
+await client.SendAsync("hello from the package");
+Console.WriteLine($"echo: {await echoed.Task.WaitAsync(TimeSpan.FromSeconds(20))}");
+await client.StopAsync();
+return client.State == ConnectionState.Stopped ? 0 : 1;
+CS
+cd "$app"
+dotnet run -c Release 2>&1 | tail -n 5
+echo "package check: Resilient.WebSockets $version builds and runs from the package"
