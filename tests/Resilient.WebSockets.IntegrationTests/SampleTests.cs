@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Resilient.WebSockets.IntegrationTests;
+
+/// <summary>Each sample runs by itself against its embedded server and says what it should, so samples cannot rot.</summary>
+public class SampleTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Resilient.WebSockets.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The tests must run inside the repository.");
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync(string name)
+    {
+        string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        string dll = Path.Combine(RepositoryRoot(), "samples", name, "bin", configuration, "net10.0", $"{name}.dll");
+        Assert.True(File.Exists(dll), $"{dll} was not built");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(Limit);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The {name} sample did not exit within {Limit}.");
+        }
+
+        return (process.ExitCode, await output + await errors);
+    }
+
+    [Fact]
+    public async Task QuickStart_NoArguments_SurvivesTheDropsAndLosesNothing()
+    {
+        var (exitCode, output) = await RunSampleAsync("QuickStart");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("lost 0", output);
+        Assert.Contains("reconnected after", output);
+        Assert.Contains("(ClosedByServer)", output);
+    }
+}
