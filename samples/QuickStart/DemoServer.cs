@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -7,42 +9,76 @@ using Microsoft.Extensions.Logging;
 
 namespace QuickStart;
 
-/// <summary>An echo server on 127.0.0.1 that drops each connection after a few seconds, cycling through close codes
-/// 1012 (service restart), 1001 (going away) and 1011 (internal error). It reads until the client's close frame
-/// arrives, so it counts every message the client wrote.</summary>
+/// <summary>How the demo server ends a session.</summary>
+internal enum DropMode
+{
+    /// <summary>Aborts the TCP connection (a reset): no close frame.</summary>
+    TcpReset,
+
+    /// <summary>Closes with 1012 "service restart".</summary>
+    ServiceRestart,
+
+    /// <summary>Goes down entirely for two seconds, then comes back on the same port.</summary>
+    ServerDown,
+
+    /// <summary>Stops answering without closing anything: a half-open link only keep-alive can find.</summary>
+    Blackhole,
+}
+
+/// <summary>
+/// An acknowledging echo server on 127.0.0.1: every text message "#n" is answered with "ack #n", and every id it sees
+/// is recorded. Each session is dropped after a few seconds, in the next way of <see cref="DropMode"/>.
+/// </summary>
 internal sealed class DemoServer : IAsyncDisposable
 {
-    private static readonly WebSocketCloseStatus[] Drops =
-        [(WebSocketCloseStatus)1012, WebSocketCloseStatus.EndpointUnavailable, WebSocketCloseStatus.InternalServerError];
-
-    private readonly WebApplication _app;
-    private int _received;
+    private readonly ConcurrentDictionary<int, bool> _received = new();
+    private readonly ConcurrentDictionary<HttpContext, bool> _open = new();
+    private WebApplication? _app;
     private int _sessions;
+    private int _port;
 
-    private DemoServer(WebApplication app) => _app = app;
+    public Uri Url => new($"ws://127.0.0.1:{_port}/");
 
-    public Uri Url { get; private set; } = null!;
-
-    public int Received => Volatile.Read(ref _received);
+    /// <summary>Distinct message ids the server has received.</summary>
+    public int Received => _received.Count;
 
     public static async Task<DemoServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new DemoServer(app);
-        app.UseWebSockets();
-        app.Map("/", server.HandleAsync);
-        await app.StartAsync();
-        server.Url = new Uri($"ws://127.0.0.1:{new Uri(app.Urls.First()).Port}/");
+        var server = new DemoServer();
+        await server.ListenAsync();
         return server;
     }
 
-    public async ValueTask DisposeAsync()
+    public bool HasReceived(int id) => _received.ContainsKey(id);
+
+    public async ValueTask DisposeAsync() => await StopListeningAsync();
+
+    private async Task ListenAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, _port));
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.Map("/", HandleAsync);
+        await app.StartAsync();
+        _port = new Uri(app.Urls.First()).Port;
+        _app = app;
+    }
+
+    private async Task StopListeningAsync()
+    {
+        foreach (var context in _open.Keys)
+        {
+            context.Abort();
+        }
+
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -54,46 +90,84 @@ internal sealed class DemoServer : IAsyncDisposable
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        int session = Interlocked.Increment(ref _sessions);
+        _open[context] = true;
+        var drop = (DropMode)(Interlocked.Increment(ref _sessions) % 4);
         using var sendLock = new SemaphoreSlim(1, 1);
-        bool closing = false;
-        var drop = Task.Run(async () =>
+        bool answering = true;
+        bool blackholed = false;
+        _ = Task.Run(async () =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(2 + session % 3));
-            await sendLock.WaitAsync();
-            try
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            if (context.RequestAborted.IsCancellationRequested)
             {
-                closing = true;
-                await socket.CloseOutputAsync(Drops[session % Drops.Length], "demo drop", CancellationToken.None);
+                return;
             }
-            catch (Exception ex) when (ex is WebSocketException or IOException or InvalidOperationException)
+
+            Console.WriteLine($"  server: dropping the session: {drop}");
+            switch (drop)
             {
-                // The client is already gone.
-            }
-            finally
-            {
-                sendLock.Release();
+                case DropMode.TcpReset:
+                    context.Abort();
+                    break;
+                case DropMode.ServiceRestart:
+                    await sendLock.WaitAsync();
+                    try
+                    {
+                        answering = false;
+                        await socket.CloseOutputAsync((WebSocketCloseStatus)1012, "service restart", CancellationToken.None);
+                    }
+                    catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+                    {
+                        // Already gone.
+                    }
+                    finally
+                    {
+                        sendLock.Release();
+                    }
+
+                    break;
+                case DropMode.ServerDown:
+                    await StopListeningAsync();
+                    await Task.Delay(TimeSpan.FromSeconds(2));
+                    await ListenAsync();
+                    Console.WriteLine("  server: back up");
+                    break;
+                case DropMode.Blackhole:
+                    answering = false;
+                    blackholed = true;
+                    break;
             }
         });
 
         var buffer = new byte[4096];
         try
         {
-            while (true)
+            while (!blackholed)
             {
                 var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    break;
+                    if (answering)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    }
+
+                    return;
                 }
 
-                Interlocked.Increment(ref _received);
+                string text = Encoding.UTF8.GetString(buffer, 0, result.Count);
+                if (!text.StartsWith('#') || !int.TryParse(text.AsSpan(1), out int id) || blackholed)
+                {
+                    continue;
+                }
+
+                _received[id] = true;
                 await sendLock.WaitAsync();
                 try
                 {
-                    if (!closing)
+                    if (answering)
                     {
-                        await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+                        await socket.SendAsync(Encoding.UTF8.GetBytes($"ack {text}"), WebSocketMessageType.Text, true, CancellationToken.None);
                     }
                 }
                 finally
@@ -101,12 +175,17 @@ internal sealed class DemoServer : IAsyncDisposable
                     sendLock.Release();
                 }
             }
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException)
-        {
-            // The connection broke: this session is over.
-        }
 
-        await drop;
+            // Blackholed: read nothing, answer nothing (not even pings), close nothing, until the client gives up.
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+            // The connection is over.
+        }
+        finally
+        {
+            _open.TryRemove(context, out _);
+        }
     }
 }

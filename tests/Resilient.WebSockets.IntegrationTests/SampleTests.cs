@@ -51,8 +51,10 @@ public class SampleTests
         var (exitCode, output) = await RunSampleAsync("QuickStart");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("lost 0", output);
+        Assert.Contains("messages lost 0", output);
         Assert.Contains("reconnected after", output);
-        Assert.Contains("(ClosedByServer)", output);
+        Assert.Contains("(ClosedByServer)", output);    // the 1012 close
+        Assert.Contains("(KeepAliveTimeout)", output);  // the blackhole
+        Assert.Contains("(ConnectionLost)", output);    // the server going down
     }
 }
