@@ -18,12 +18,12 @@ public class SampleTests
         return directory?.FullName ?? throw new InvalidOperationException("The tests must run inside the repository.");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunSampleAsync(string name)
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync(string name, string arguments = "")
     {
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         string dll = Path.Combine(RepositoryRoot(), "samples", name, "bin", configuration, "net10.0", $"{name}.dll");
         Assert.True(File.Exists(dll), $"{dll} was not built");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\"")
+        using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -56,5 +56,16 @@ public class SampleTests
         Assert.Contains("(ClosedByServer)", output);    // the 1012 close
         Assert.Contains("(KeepAliveTimeout)", output);  // the blackhole
         Assert.Contains("(ConnectionLost)", output);    // the server going down
+    }
+
+    [Fact]
+    public async Task HostedService_Demo_TicksFlowAndShutdownClosesGracefully()
+    {
+        var (exitCode, output) = await RunSampleAsync("HostedService", "--demo");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Received ok", output);
+        Assert.Contains("Feed client stopped gracefully", output);
+        Assert.Contains("a close frame 'NormalClosure' (service stopping)", output);
     }
 }

@@ -1,0 +1,40 @@
+// HostedService: a generic-host worker that owns a ReconnectingWebSocket for the app's lifetime.
+//
+//   dotnet run --project samples/HostedService            connects to Feed:Url from appsettings.json; Ctrl+C stops it gracefully
+//   dotnet run --project samples/HostedService -- --demo  runs against an embedded server for 3 seconds, then shuts down
+using HostedService;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+bool demo = args.Contains("--demo");
+await using var server = demo ? await DemoFeedServer.StartAsync() : null;
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args.Where(a => a != "--demo").ToArray(),
+    ContentRootPath = AppContext.BaseDirectory, // appsettings.json sits beside the program, wherever it is run from
+});
+builder.Services.Configure<FeedSettings>(builder.Configuration.GetSection("Feed"));
+if (server is not null)
+{
+    builder.Services.PostConfigure<FeedSettings>(feed => feed.Url = server.Url);
+}
+
+builder.Services.AddHostedService<FeedWorker>();
+using var host = builder.Build();
+
+if (server is not null)
+{
+    var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+    _ = Task.Delay(TimeSpan.FromSeconds(3)).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+}
+
+await host.RunAsync();
+
+if (server is not null)
+{
+    Console.WriteLine($"demo: the server received {server.Ticks} ticks and a close frame '{server.CloseStatus}' ({server.CloseDescription})");
+    return server.Ticks > 0 && server.CloseStatus == System.Net.WebSockets.WebSocketCloseStatus.NormalClosure ? 0 : 1;
+}
+
+return 0;
