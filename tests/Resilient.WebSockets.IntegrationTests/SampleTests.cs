@@ -68,4 +68,14 @@ public class SampleTests
         Assert.Contains("Feed client stopped gracefully", output);
         Assert.Contains("a close frame 'NormalClosure' (service stopping)", output);
     }
+
+    [Fact]
+    public async Task PriceTicker_Demo_ResubscribesAfterEveryReconnect()
+    {
+        var (exitCode, output) = await RunSampleAsync("PriceTicker");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("every symbol updated after the last reconnect: True", output);
+        Assert.Contains("MSFT", output);
+    }
 }
