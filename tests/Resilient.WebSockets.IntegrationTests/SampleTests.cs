@@ -78,4 +78,13 @@ public class SampleTests
         Assert.Contains("every symbol updated after the last reconnect: True", output);
         Assert.Contains("MSFT", output);
     }
+
+    [Fact]
+    public async Task Chat_Demo_BothClientsTalkBeforeAndAfterAServerRestart()
+    {
+        var (exitCode, output) = await RunSampleAsync("Chat", "--demo");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("demo: both heard each other before and after the restart", output);
+    }
 }
