@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Resilient.WebSockets.Testing;
 
 namespace Resilient.WebSockets.IntegrationTests;
 
@@ -7,21 +8,10 @@ public class SampleTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Resilient.WebSockets.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The tests must run inside the repository.");
-    }
-
     private static async Task<(int ExitCode, string Output)> RunSampleAsync(string name, string arguments = "")
     {
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        string dll = Path.Combine(RepositoryRoot(), "samples", name, "bin", configuration, "net10.0", $"{name}.dll");
+        string dll = Path.Combine(Repository.Root, "samples", name, "bin", configuration, "net10.0", $"{name}.dll");
         Assert.True(File.Exists(dll), $"{dll} was not built");
         using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
         {

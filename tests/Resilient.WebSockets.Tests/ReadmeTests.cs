@@ -1,28 +1,18 @@
 using System.Text.RegularExpressions;
+using Resilient.WebSockets.Testing;
 
 namespace Resilient.WebSockets.Tests;
 
 /// <summary>The README's C# blocks must compile: each one stands, word for word, in ReadmeSnippets.cs, which is built with the tests.</summary>
 public partial class ReadmeTests
 {
-    private static string RepositoryFile(string relative)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Resilient.WebSockets.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return File.ReadAllText(Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Run inside the repository."), relative));
-    }
-
     private static string Normalize(string code) => WhiteSpace().Replace(code, " ").Trim();
 
     [Fact]
     public void Readme_EveryCSharpBlock_IsInTheCompiledSnippets()
     {
-        var readme = RepositoryFile("README.md");
-        var snippets = Normalize(RepositoryFile("tests/Resilient.WebSockets.Tests/ReadmeSnippets.cs"));
+        var readme = Repository.ReadAllText("README.md");
+        var snippets = Normalize(Repository.ReadAllText("tests/Resilient.WebSockets.Tests/ReadmeSnippets.cs"));
 
         var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value).ToList();
 

@@ -604,11 +604,7 @@ public class ReconnectingWebSocketTests
         using var release = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
         using var sut = CreateSut();
-        using var slow = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
-        {
-            entered.Set();
-            release.Wait(ClientProbe.DefaultTimeout);
-        }));
+        using var slow = SubscribeSlowObserver(sut, entered, release);
         using var probe = new ClientProbe(sut);
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
         var server = await _connector.AcceptAsync();
@@ -634,11 +630,7 @@ public class ReconnectingWebSocketTests
             o.ReceiveBuffer.Capacity = 2;
             o.ReceiveBuffer.FullMode = ReceiveBufferFullMode.DropOldest;
         });
-        using var slow = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
-        {
-            entered.Set();
-            release.Wait(ClientProbe.DefaultTimeout);
-        }));
+        using var slow = SubscribeSlowObserver(sut, entered, release);
         using var probe = new ClientProbe(sut);
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
         var server = await _connector.AcceptAsync();
@@ -657,6 +649,14 @@ public class ReconnectingWebSocketTests
         Assert.Equal(["1", "4", "5"], probe.Texts);
         Assert.All(probe.Drops, d => Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Text, 1, DropReason.ReceiveBufferFull), d));
     }
+
+    /// <summary>An observer that signals <paramref name="entered"/> and then blocks until <paramref name="release"/>.</summary>
+    private static IDisposable SubscribeSlowObserver(ReconnectingWebSocket sut, ManualResetEventSlim entered, ManualResetEventSlim release) =>
+        sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
+        {
+            entered.Set();
+            release.Wait(ClientProbe.DefaultTimeout);
+        }));
 
     private static Mock<WebSocket> BrokenSocket()
     {
