@@ -10,11 +10,18 @@ public static class Program
     /// Everything:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --all
     /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
     /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
+    /// Downtime:     dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --downtime
     /// Latency:      dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --latency
     /// Scale:        dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --scale
     /// </summary>
     public static async Task Main(string[] args)
     {
+        if (args.Contains("--downtime"))
+        {
+            await DowntimeRunner.RunAsync();
+            return;
+        }
+
         if (args.Contains("--latency"))
         {
             await LatencyRunner.RunAsync();
