@@ -34,6 +34,8 @@ internal sealed class DemoServer : IAsyncDisposable
     private readonly ConcurrentDictionary<int, bool> _received = new();
     private readonly ConcurrentDictionary<HttpContext, bool> _open = new();
     private WebApplication? _app;
+    private Task _restart = Task.CompletedTask;
+    private volatile bool _disposing;
     private int _sessions;
     private int _port;
 
@@ -51,7 +53,12 @@ internal sealed class DemoServer : IAsyncDisposable
 
     public bool HasReceived(int id) => _received.ContainsKey(id);
 
-    public async ValueTask DisposeAsync() => await StopListeningAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _disposing = true;
+        await _restart; // a restart under way finishes (or gives up) before the final stop
+        await StopListeningAsync();
+    }
 
     private async Task ListenAsync()
     {
@@ -78,6 +85,17 @@ internal sealed class DemoServer : IAsyncDisposable
             _app = null;
             await app.StopAsync();
             await app.DisposeAsync();
+        }
+    }
+
+    private async Task RestartAsync()
+    {
+        await StopListeningAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        if (!_disposing)
+        {
+            await ListenAsync();
+            Console.WriteLine("  server: back up");
         }
     }
 
@@ -127,10 +145,7 @@ internal sealed class DemoServer : IAsyncDisposable
 
                     break;
                 case DropMode.ServerDown:
-                    await StopListeningAsync();
-                    await Task.Delay(TimeSpan.FromSeconds(2));
-                    await ListenAsync();
-                    Console.WriteLine("  server: back up");
+                    _restart = RestartAsync();
                     break;
                 case DropMode.Blackhole:
                     answering = false;

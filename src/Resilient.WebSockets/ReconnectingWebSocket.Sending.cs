@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using Resilient.WebSockets.Diagnostics;
@@ -135,6 +136,7 @@ public sealed partial class ReconnectingWebSocket
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // the state machine of every waiting send is reused, not allocated
     private async ValueTask SendCoreAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         try

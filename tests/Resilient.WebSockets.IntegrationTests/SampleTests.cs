@@ -35,17 +35,21 @@ public class SampleTests
         return (process.ExitCode, await output + await errors);
     }
 
+    /// <summary>Fails with the sample's whole output, so that a failure says what the sample did.</summary>
+    private static void AssertSaid(string expected, string output) =>
+        Assert.True(output.Contains(expected, StringComparison.Ordinal), $"The sample did not say '{expected}'. It said:\n{output}");
+
     [Fact]
     public async Task QuickStart_NoArguments_SurvivesTheDropsAndLosesNothing()
     {
         var (exitCode, output) = await RunSampleAsync("QuickStart");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("messages lost 0", output);
-        Assert.Contains("reconnected after", output);
-        Assert.Contains("(ClosedByServer)", output);    // the 1012 close
-        Assert.Contains("(KeepAliveTimeout)", output);  // the blackhole
-        Assert.Contains("(ConnectionLost)", output);    // the server going down
+        AssertSaid("messages lost 0", output);
+        AssertSaid("reconnected after", output);
+        AssertSaid("(ClosedByServer)", output);    // the 1012 close
+        AssertSaid("(KeepAliveTimeout)", output);  // the blackhole
+        AssertSaid("(ConnectionLost)", output);    // the server going down
     }
 
     [Fact]
@@ -54,9 +58,9 @@ public class SampleTests
         var (exitCode, output) = await RunSampleAsync("HostedService", "--demo");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("Received ok", output);
-        Assert.Contains("Feed client stopped gracefully", output);
-        Assert.Contains("a close frame 'NormalClosure' (service stopping)", output);
+        AssertSaid("Received ok", output);
+        AssertSaid("Feed client stopped gracefully", output);
+        AssertSaid("a close frame 'NormalClosure' (service stopping)", output);
     }
 
     [Fact]
@@ -65,8 +69,8 @@ public class SampleTests
         var (exitCode, output) = await RunSampleAsync("PriceTicker");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("every symbol updated after the last reconnect: True", output);
-        Assert.Contains("MSFT", output);
+        AssertSaid("every symbol updated after the last reconnect: True", output);
+        AssertSaid("MSFT", output);
     }
 
     [Fact]
@@ -75,6 +79,6 @@ public class SampleTests
         var (exitCode, output) = await RunSampleAsync("Chat", "--demo");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("demo: both heard each other before and after the restart", output);
+        AssertSaid("demo: both heard each other before and after the restart", output);
     }
 }
