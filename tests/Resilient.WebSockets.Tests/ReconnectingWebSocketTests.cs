@@ -164,9 +164,11 @@ public class ReconnectingWebSocketTests
         // Flapping: every session dies at once. Delays must grow 1 s, 2 s, 4 s rather than restart at 1 s.
         foreach (var delay in new[] { 1, 2, 4 })
         {
+            int connects = probe.Connects.Count;
             (await _connector.AcceptAsync()).Kill();
+            await probe.WaitForDisconnectsAsync(connects);
             await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(delay));
-            await probe.WaitForConnectsAsync(probe.Connects.Count + 1);
+            await probe.WaitForConnectsAsync(connects + 1);
         }
 
         Assert.All(probe.Disconnects, d => Assert.Equal(DisconnectReason.ConnectionLost, d.Reason));
