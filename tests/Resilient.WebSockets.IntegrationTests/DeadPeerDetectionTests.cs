@@ -21,6 +21,15 @@ public class DeadPeerDetectionTests
         Reconnect = { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(300) },
     };
 
+    /// <summary>Turns the proxy into a blackhole and returns how long the client took to report the session lost.</summary>
+    private static async Task<TimeSpan> BlackholeAndWaitForTheLossAsync(BlackholeProxy proxy, ClientProbe probe)
+    {
+        proxy.Blackhole();
+        var clock = Stopwatch.StartNew();
+        await probe.WaitForDisconnectsAsync(1);
+        return clock.Elapsed;
+    }
+
     [Fact]
     public async Task KeepAlive_LinkBecomesABlackhole_LossIsReportedWithinIntervalPlusTimeoutAndTheClientReconnectsWhenItHeals()
     {
@@ -32,10 +41,7 @@ public class DeadPeerDetectionTests
         await client.SendAsync("before");
         await probe.WaitUntilAsync(p => p.Texts.Contains("before"), "the echo before the blackhole");
 
-        proxy.Blackhole();
-        var clock = Stopwatch.StartNew();
-        await probe.WaitForDisconnectsAsync(1);
-        var detected = clock.Elapsed;
+        var detected = await BlackholeAndWaitForTheLossAsync(proxy, probe);
 
         Assert.Equal(DisconnectReason.KeepAliveTimeout, probe.Disconnects[0].Reason);
         Assert.True(detected <= Interval + Timeout + Margin, $"the dead link took {detected.TotalMilliseconds:F0} ms to detect");
@@ -67,10 +73,7 @@ public class DeadPeerDetectionTests
         using var probe = new ClientProbe(client);
         await client.StartAsync();
 
-        proxy.Blackhole();
-        var clock = Stopwatch.StartNew();
-        await probe.WaitForDisconnectsAsync(1);
-        var detected = clock.Elapsed;
+        var detected = await BlackholeAndWaitForTheLossAsync(proxy, probe);
 
         Assert.Equal(DisconnectReason.HeartbeatTimeout, probe.Disconnects[0].Reason);
         Assert.True(detected <= Interval + Timeout + Margin, $"the dead link took {detected.TotalMilliseconds:F0} ms to detect");

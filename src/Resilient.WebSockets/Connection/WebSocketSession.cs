@@ -81,15 +81,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
             throw new InvalidOperationException(SR.ContextExpired);
         }
 
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _socket.SendAsync(data, messageType, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
+        await WriteLockedAsync(data, messageType, cancellationToken, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Waits for the session to end by itself and returns why it ended.</summary>
@@ -391,12 +383,18 @@ internal sealed class WebSocketSession : IAsyncDisposable
         unflushed.Clear();
     }
 
-    private async ValueTask SendHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>The heartbeat's write: ahead of the queue, between two queued messages. A stop ends the wait for the lock,
+    /// never the write itself (cancelling a write would abort the socket).</summary>
+    private ValueTask SendHeartbeatAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        WriteLockedAsync(payload, WebSocketMessageType.Text, cancellationToken, CancellationToken.None);
+
+    /// <summary>One whole message written under the session's send lock (the socket allows one write at a time).</summary>
+    private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken lockToken, CancellationToken writeToken)
     {
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _sendLock.WaitAsync(lockToken).ConfigureAwait(false);
         try
         {
-            await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+            await _socket.SendAsync(data, messageType, endOfMessage: true, writeToken).ConfigureAwait(false);
         }
         finally
         {
