@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
 using Resilient.WebSockets.Connection;
 
 namespace Resilient.WebSockets;
@@ -32,7 +30,7 @@ public sealed class ConnectedContext
     public ValueTask SendAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return SendTextAsync(text, cancellationToken);
+        return _session.SendDirectAsync(text, cancellationToken);
     }
 
     /// <summary>Sends a message on the new session, ahead of the queue.</summary>
@@ -46,19 +44,5 @@ public sealed class ConnectedContext
     {
         ReconnectingWebSocket.ValidateMessageType(messageType);
         return _session.SendDirectAsync(data, messageType, cancellationToken);
-    }
-
-    private async ValueTask SendTextAsync(string text, CancellationToken cancellationToken)
-    {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
-        {
-            int length = Encoding.UTF8.GetBytes(text, buffer);
-            await _session.SendDirectAsync(buffer.AsMemory(0, length), WebSocketMessageType.Text, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

@@ -38,6 +38,11 @@ public enum DropReason
 
     /// <summary>An incoming message found the receive buffer full (see <see cref="ReceiveBufferOptions.FullMode"/>).</summary>
     ReceiveBufferFull = 7,
+
+    /// <summary>An incoming message grew past <see cref="ReconnectingWebSocketOptions.MaxMessageSize"/>: nothing of it
+    /// was published, and the session was closed with 1009. The reported length is what had arrived when the limit was
+    /// crossed (more than the limit, less than the whole message).</summary>
+    MessageTooLarge = 8,
 }
 
 /// <summary>A message that was not delivered, published on <see cref="ReconnectingWebSocket.Dropped"/>.</summary>

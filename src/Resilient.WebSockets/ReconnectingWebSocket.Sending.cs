@@ -1,9 +1,4 @@
-using System.Buffers;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Threading.Channels;
-using Resilient.WebSockets.Diagnostics;
 using Resilient.WebSockets.Sending;
 
 namespace Resilient.WebSockets;
@@ -11,8 +6,11 @@ namespace Resilient.WebSockets;
 /// <content>Sending: one bounded queue for text and binary, in call order, surviving reconnects.</content>
 public sealed partial class ReconnectingWebSocket
 {
-    /// <summary>Messages accepted and not yet written to a socket (or dropped).</summary>
-    public int PendingSendCount => _sendQueue.Count;
+    /// <summary>Messages accepted and not yet written to a socket (or dropped): those waiting in the queue, and those held
+    /// in a coalesced batch whose one write has not completed yet (their <c>SendAsync</c> has not completed either). So it
+    /// is at most <see cref="SendQueueOptions.Capacity"/> plus one batch (128 messages). A <c>SendAsync</c> still waiting
+    /// for room in a full queue is not counted.</summary>
+    public int PendingSendCount => _sender.Queue.Count;
 
     /// <summary>
     /// Queues a text message and completes when it has been written to a live socket. While disconnected the message
@@ -41,13 +39,12 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        if (RefusedWhileDisconnected(WebSocketMessageType.Text, text.Length) is { } refused)
+        if (_sender.Refuse(WebSocketMessageType.Text, text.Length) is { } refused)
         {
             return ValueTask.FromException(refused);
         }
 
-        var (buffer, length) = Encode(text);
-        return SendCoreAsync(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, new PendingSend(), pool: SendBuffers), cancellationToken);
+        return _sender.SendAsync(Payloads.Text(text, new PendingSend()), cancellationToken);
     }
 
     /// <summary>Queues a message of bytes and completes when it has been written to a live socket; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
@@ -71,12 +68,12 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        if (RefusedWhileDisconnected(messageType, data.Length) is { } refused)
+        if (_sender.Refuse(messageType, data.Length) is { } refused)
         {
             return ValueTask.FromException(refused);
         }
 
-        return SendCoreAsync(new OutgoingMessage(data, messageType, rentedBuffer: null, new PendingSend()), cancellationToken);
+        return _sender.SendAsync(Payloads.Borrow(data, messageType, new PendingSend()), cancellationToken);
     }
 
     /// <summary>Queues a text message if there is room now, without waiting.</summary>
@@ -91,13 +88,7 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
-        if (RefusedWhileDisconnected(WebSocketMessageType.Text, text.Length) is not null)
-        {
-            return false;
-        }
-
-        var (buffer, length) = Encode(text);
-        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, completion: null, pool: SendBuffers));
+        return _sender.Refuse(WebSocketMessageType.Text, text.Length) is null && _sender.TryEnqueue(Payloads.Text(text, completion: null));
     }
 
     /// <summary>Queues a message of bytes if there is room now, without waiting. The bytes are copied, so the caller may reuse <paramref name="data"/> at once.</summary>
@@ -113,20 +104,13 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
-        if (RefusedWhileDisconnected(messageType, data.Length) is not null)
-        {
-            return false;
-        }
-
-        byte[] buffer = SendBuffers.Rent(Math.Max(data.Length, 1));
-        data.Span.CopyTo(buffer);
-        return TryEnqueueCore(new OutgoingMessage(buffer.AsMemory(0, data.Length), messageType, buffer, completion: null, pool: SendBuffers));
+        return _sender.Refuse(messageType, data.Length) is null && _sender.TryEnqueue(Payloads.Copy(data, messageType));
     }
 
     /// <summary>Removes every queued message: each is reported on <see cref="Dropped"/> and its <c>SendAsync</c> faults with
     /// <see cref="MessageDroppedException"/>. A message being written at that moment is not removed.</summary>
     /// <returns>How many messages were removed.</returns>
-    public int ClearPendingSends() => _context.DropQueued(DropReason.Cleared);
+    public int ClearPendingSends() => _sender.Clear(DropReason.Cleared);
 
     internal static void ValidateMessageType(WebSocketMessageType messageType)
     {
@@ -134,62 +118,5 @@ public sealed partial class ReconnectingWebSocket
         {
             throw new ArgumentOutOfRangeException(nameof(messageType), messageType, SR.Format(SR.MessageTypeInvalid, messageType));
         }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // the state machine of every waiting send is reused, not allocated
-    private async ValueTask SendCoreAsync(OutgoingMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _sendQueue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            message.ReturnBuffer();
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-        catch
-        {
-            message.ReturnBuffer();
-            throw;
-        }
-
-        await message.Completion!.Task.ConfigureAwait(false);
-    }
-
-    private bool TryEnqueueCore(in OutgoingMessage message)
-    {
-        if (_sendQueue.TryEnqueue(message))
-        {
-            return true;
-        }
-
-        message.ReturnBuffer();
-        return false;
-    }
-
-    private void OnOutgoingDropped(OutgoingMessage message, DropReason reason) =>
-        _dropped.Publish(new DroppedMessage(MessageDirection.Outgoing, message.MessageType, message.Data.Length, reason));
-
-    private void OnIncomingDropped(WebSocketMessage message, DropReason reason) =>
-        _dropped.Publish(new DroppedMessage(MessageDirection.Incoming, message.MessageType, message.ByteLength, reason));
-
-    /// <summary>With <see cref="WhileDisconnectedMode.Fail"/> and no open session: reports the refusal and returns the exception for <c>SendAsync</c>.</summary>
-    /// <remarks>The length reported for text is its length in characters when refused before encoding.</remarks>
-    private MessageDroppedException? RefusedWhileDisconnected(WebSocketMessageType messageType, int length)
-    {
-        if (_options.SendQueue.WhileDisconnected != WhileDisconnectedMode.Fail || IsConnected)
-        {
-            return null;
-        }
-
-        _dropped.Publish(new DroppedMessage(MessageDirection.Outgoing, messageType, length, DropReason.NotConnected));
-        return new MessageDroppedException(DropReason.NotConnected);
-    }
-
-    private static (byte[] Buffer, int Length) Encode(string text)
-    {
-        byte[] buffer = SendBuffers.Rent(Math.Max(Encoding.UTF8.GetMaxByteCount(text.Length), 1));
-        return (buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
 }

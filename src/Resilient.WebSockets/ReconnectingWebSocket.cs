@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -27,28 +27,18 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 {
     private const string DisposeDescription = "client disposed";
     private const int MaxCloseDescriptionBytes = 123;
-    private const int MaxPooledPayload = 64 * 1024;
-    private const int MaxPooledBuffersPerSize = 4096;
 
+    /// <summary>Guards starting, stopping and disposing. Lock order: this lock, then the state machine's; nothing else is
+    /// taken under it, and no user code runs under it (events are only posted to the pump).</summary>
     private readonly object _lifecycleGate = new();
     private readonly ReconnectingWebSocketOptions _options;
     private readonly ILogger _logger;
+    private readonly ClientEvents _events;
     private readonly ConnectionStateMachine _state;
     private readonly ConnectionSupervisor _supervisor;
-    private readonly SendQueue _sendQueue;
-
-    /// <summary>Buffers for queued payloads, shared by every client: a busy queue's worth is reused instead of allocated
-    /// (the runtime's shared pool keeps only a few arrays per size and core, far fewer than a busy queue holds). Created on
-    /// first use, so a process that never queues a copy pays nothing; it keeps at most 4 096 arrays per size class.</summary>
-    private static readonly Lazy<ArrayPool<byte>> SendBufferPool = new(() => ArrayPool<byte>.Create(MaxPooledPayload, MaxPooledBuffersPerSize));
-
-    private static ArrayPool<byte> SendBuffers => SendBufferPool.Value;
+    private readonly MessageSender _sender;
     private readonly Broadcast<WebSocketMessage> _messages;
     private readonly MessageDispatcher _dispatcher;
-    private readonly ClientContext _context;
-    private readonly Broadcast<ConnectedInfo> _connected;
-    private readonly Broadcast<DisconnectedInfo> _disconnected;
-    private readonly Broadcast<DroppedMessage> _dropped;
     private SupervisorRun? _run;
     private volatile bool _disposed;
 
@@ -74,17 +64,16 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ReconnectingWebSocket>();
 
         Action<Exception> onObserverError = ex => Log.ObserverFailed(_logger, Name, ex);
-        _messages = new Broadcast<WebSocketMessage>(onObserverError, serialize: false);
-        _connected = new Broadcast<ConnectedInfo>(onObserverError, serialize: true);
-        _disconnected = new Broadcast<DisconnectedInfo>(onObserverError, serialize: true);
-        _dropped = new Broadcast<DroppedMessage>(onObserverError, serialize: true);
-        _sendQueue = new SendQueue(_options.SendQueue, _options.TimeProvider, OnOutgoingDropped);
-        _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, OnIncomingDropped);
-        _state = new ConnectionStateMachine(_logger, Name, onObserverError);
+        _events = new ClientEvents(onObserverError);
+        _messages = new Broadcast<WebSocketMessage>(onObserverError);
+        _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, (type, length, reason) =>
+            _events.Dropped.Publish(new DroppedMessage(MessageDirection.Incoming, type, length, reason)));
+        _state = new ConnectionStateMachine(_logger, Name, _events);
+        _sender = new MessageSender(_options.SendQueue, _options.TimeProvider, () => IsConnected, _events.Dropped, _logger, Name);
 
-        _context = new ClientContext(_options, Name, _logger, _sendQueue, _dispatcher);
-        var policy = new ReconnectPolicy(_options.Reconnect, _options.TimeProvider, _logger, Name);
-        _supervisor = new ConnectionSupervisor(_context, _state, policy, _connected, _disconnected);
+        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events);
+        var policy = new ReconnectPolicy(_options.Reconnect, _options.ConnectTimeout, _options.TimeProvider, _logger, Name);
+        _supervisor = new ConnectionSupervisor(context, _state, policy);
     }
 
     /// <summary>The client's name in logs: <see cref="ReconnectingWebSocketOptions.Name"/>, or the endpoint's host and port.</summary>
@@ -95,20 +84,6 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 
     /// <summary>Whether a session is open and the queue flows (<see cref="State"/> is <see cref="ConnectionState.Connected"/>).</summary>
     public bool IsConnected => _state.Current == ConnectionState.Connected;
-
-    /// <summary>Every move of <see cref="State"/>, in order, each once. A new subscriber first gets the latest move (so it learns the current state).
-    /// Completes on dispose.</summary>
-    public IObservable<ConnectionStateChange> StateChanges => _state.Changes;
-
-    /// <summary>Every successful connect, the first and each reconnect, after <see cref="ReconnectingWebSocketOptions.OnConnected"/> succeeded. Completes on dispose.</summary>
-    public IObservable<ConnectedInfo> Connected => _connected;
-
-    /// <summary>Every end of a session, with why. Always after the <see cref="Connected"/> of the same session; a failed
-    /// connect attempt publishes none (see <see cref="StateChanges"/> for those). Completes on dispose.</summary>
-    public IObservable<DisconnectedInfo> Disconnected => _disconnected;
-
-    /// <summary>Every message not delivered, with why: nothing is lost without a trace here. Completes on dispose.</summary>
-    public IObservable<DroppedMessage> Dropped => _dropped;
 
     /// <summary>
     /// Starts the client. The task completes when the first connection is open (after <see cref="ReconnectingWebSocketOptions.OnConnected"/>);
@@ -191,7 +166,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     public Task ReconnectAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Task reconnected;
+        SupervisorRun run;
         lock (_lifecycleGate)
         {
             var state = _state.Current;
@@ -200,18 +175,19 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
                 throw new InvalidOperationException(SR.Format(SR.NotStarted, state));
             }
 
-            reconnected = _run.RequestReconnect();
+            run = _run;
         }
 
-        return reconnected.WaitAsync(cancellationToken);
+        return run.RequestReconnect().WaitAsync(cancellationToken);
     }
 
     /// <summary>
     /// Stops gracefully (queued messages are written for up to <see cref="ReconnectingWebSocketOptions.CloseTimeout"/>,
     /// then a close frame), reports what is still queued on <see cref="Dropped"/>, faults those sends with
-    /// <see cref="MessageDroppedException"/>, and completes every stream. Safe to call more than once.
+    /// <see cref="MessageDroppedException"/>, and completes every stream. Safe to call more than once, and from an
+    /// observer (the task then completes after that observer has returned).
     /// </summary>
-    /// <returns>A task that completes when nothing of the client is left running.</returns>
+    /// <returns>A task that completes when nothing of the client is left running and every stream has completed.</returns>
     public async ValueTask DisposeAsync()
     {
         if (!MarkDisposed())
@@ -222,13 +198,16 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         using var flushLimit = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
         await StopCoreAsync(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, _options.SendQueue.FlushOnStop, flushLimit.Token)).ConfigureAwait(false);
         CompleteStreams();
+        await _events.Pump.WhenDelivered().ConfigureAwait(false);
         await _dispatcher.Completion.ConfigureAwait(false);
     }
 
     /// <summary>
     /// Aborts the connection at once (no close handshake; use <see cref="DisposeAsync"/> for a graceful close), reports
     /// what is queued on <see cref="Dropped"/>, and completes every stream. The client's loops end within moments, by
-    /// themselves; <see cref="Messages"/> completes once the dispatch loop has handed over what was already received.
+    /// themselves; events still on their way (the last <see cref="Disconnected"/> and the move to
+    /// <see cref="ConnectionState.Stopped"/>) are not delivered, and <see cref="Messages"/> completes once what was
+    /// already received has been handed over. Nothing is published on a stream after its completion.
     /// </summary>
     public void Dispose()
     {
@@ -257,60 +236,46 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         }
     }
 
-    private Task StopCoreAsync(StopRequest request)
-    {
-        var run = BeginStop(request);
-        return run?.Completion ?? Task.CompletedTask;
-    }
+    private Task StopCoreAsync(StopRequest request) => BeginStop(request)?.Completion ?? Task.CompletedTask;
 
     private Task StopRunAsync(SupervisorRun run, StopRequest request)
     {
-        lock (_lifecycleGate)
-        {
-            if (ReferenceEquals(_run, run))
-            {
-                BeginStop(request);
-            }
-        }
-
+        BeginStop(request, only: run);
         return run.Completion;
     }
 
     private async Task DiscardAfterAsync(Task stopped)
     {
         await stopped.ConfigureAwait(false);
-        _context.DropQueued(DropReason.Stopped);
+        _sender.OnStopped();
     }
 
-    private SupervisorRun? BeginStop(StopRequest request)
+    /// <summary>Decides under the lifecycle lock (the move to <see cref="ConnectionState.Stopping"/>), then asks the run to
+    /// stop outside it: the stop cancels the run's token, whose callbacks include the app's connector.</summary>
+    private SupervisorRun? BeginStop(StopRequest request, SupervisorRun? only = null)
     {
+        SupervisorRun? run;
         lock (_lifecycleGate)
         {
-            var run = _run;
-            if (run is null || !_state.TryMoveTo(ConnectionState.Stopping, static current => current is not (ConnectionState.NotStarted or ConnectionState.Stopped), request.Reason))
+            run = _run;
+            if (run is null || (only is not null && !ReferenceEquals(run, only))
+                || !_state.TryMoveTo(ConnectionState.Stopping, static current => current is not (ConnectionState.NotStarted or ConnectionState.Stopped), request.Reason))
             {
                 return null;
             }
-
-            run.RequestStop(request);
-            return run;
         }
+
+        Debug.Assert(!Monitor.IsEntered(_lifecycleGate), "A stop cancels tokens that run the app's code: never under the lifecycle lock.");
+        run.RequestStop(request);
+        return run;
     }
 
     private void CompleteStreams()
     {
-        int dropped = _sendQueue.Close(DropReason.Disposed);
-        if (dropped > 0)
-        {
-            Log.SendsDropped(_logger, Name, dropped, DropReason.Disposed);
-        }
-
+        _sender.Close();
         _dispatcher.Complete();
         _supervisor.Dispose();
-        _connected.Complete();
-        _disconnected.Complete();
-        _dropped.Complete();
-        _state.Changes.Complete();
+        _events.Complete();
     }
 
     private static void ValidateClose(WebSocketCloseStatus closeStatus, string? statusDescription)

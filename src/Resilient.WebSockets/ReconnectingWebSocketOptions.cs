@@ -171,7 +171,7 @@ public sealed class ReconnectingWebSocketOptions
     {
         if (!uri.IsAbsoluteUri)
         {
-            throw new ArgumentException(SR.Format(SR.UriNotAbsolute, uri.OriginalString), paramName);
+            throw new ArgumentException(SR.Format(SR.UriNotAbsolute, Redaction.Uri(uri.OriginalString)), paramName);
         }
 
         if (uri.Scheme != "ws" && uri.Scheme != "wss")

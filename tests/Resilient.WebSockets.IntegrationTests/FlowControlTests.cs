@@ -81,7 +81,15 @@ public class FlowControlTests
             }
         }
 
-        await server.Log.WaitUntilAsync(l => l.Sunk + Interlocked.Read(ref dropped) >= Total, Budget, "every message written or dropped");
+        try
+        {
+            await server.Log.WaitUntilAsync(l => l.Sunk + Interlocked.Read(ref dropped) >= Total, Budget, "every message written or dropped");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Written {server.Log.Sunk}, reported dropped {Interlocked.Read(ref dropped)}, pending {client.PendingSendCount}.", ex);
+        }
+
         Assert.Equal(Total, server.Log.Sunk + Interlocked.Read(ref dropped));
         Assert.InRange(peakQueue, 1, Capacity + InFlight);
         Assert.True(peakMemory < MemoryBound, $"managed memory grew by {peakMemory / 1024 / 1024} MiB");

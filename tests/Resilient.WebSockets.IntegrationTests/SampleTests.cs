@@ -70,7 +70,11 @@ public class SampleTests
 
         Assert.True(exitCode == 0, output);
         AssertSaid("every symbol updated after the last reconnect: True", output);
-        AssertSaid("MSFT", output);
+        Assert.Matches(@"reconnects [1-9]", output);
+
+        // A live price for MSFT on the last frame (a symbol with no price prints "-", and a stale one says so).
+        var lastFrame = output[output.LastIndexOf("live", StringComparison.Ordinal)..];
+        Assert.Matches(@"MSFT +\d+\.\d\d +\d+\.\d s ago\r?\n", lastFrame);
     }
 
     [Fact]

@@ -14,8 +14,9 @@ public class TransportTests
         await using var server = await TestServer.StartAsync();
         using var connector = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
 
-        using var socket = await connector.ConnectAsync(server.Url("/echo"), CancellationToken.None);
-        var coalescer = ClientWebSocketConnector.GetCoalescer(socket);
+        var connected = await connector.ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        using var socket = connected.Socket;
+        var coalescer = connected.Coalescer;
 
         Assert.NotNull(coalescer);
         long before = coalescer.InnerWrites;
@@ -47,11 +48,13 @@ public class TransportTests
     public async Task ConfigureWebSocket_OptionsTheHandlerPathRefuses_FallsBackAndStillWorks(string setting)
     {
         await using var server = await TestServer.StartAsync();
+        int configured = 0;
         var options = new ReconnectingWebSocketOptions
         {
             Uri = server.Url("/echo"),
             ConfigureWebSocket = o =>
             {
+                Interlocked.Increment(ref configured);
                 switch (setting)
                 {
                     case "certificate callback":
@@ -73,6 +76,26 @@ public class TransportTests
         await client.SendAsync("through the fallback");
 
         await probe.WaitUntilAsync(p => p.Texts.Contains("through the fallback"), "the echo");
+
+        // Exactly once per attempt, also on the attempt that takes the fallback (a one-time token must not be spent twice).
+        Assert.Single(probe.Connects);
+        Assert.Equal(1, Volatile.Read(ref configured));
+    }
+
+    [Fact]
+    public async Task DefaultConnector_KeepAliveLeftOn_SaysTheRuntimeTimesOutPongsOnlyWhereItDoes()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var on = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
+        using var off = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo"), ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.Zero });
+
+        var withKeepAlive = await on.ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        var without = await off.ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        withKeepAlive.Socket.Dispose();
+        without.Socket.Dispose();
+
+        Assert.Equal(Environment.Version.Major >= 9, withKeepAlive.KeepAliveTimesOut);
+        Assert.False(without.KeepAliveTimesOut);
     }
 
     [Fact]

@@ -51,14 +51,30 @@ public class ReconnectingWebSocketOptionsTests
     }
 
     [Fact]
-    public void Ctor_UriFactoryWithoutUri_IsValid()
+    public async Task Ctor_UriFactoryWithoutUri_IsValidAndTheFactoryPicksEachAttemptsEndpoint()
     {
-        using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions
+        var connector = new Infrastructure.InMemoryConnector { AnswerCloses = true };
+        var picked = new List<Uri>();
+        int calls = 0;
+        await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions
         {
-            UriFactory = _ => ValueTask.FromResult(new Uri("ws://example.test/")),
+            UriFactory = _ => ValueTask.FromResult(new Uri($"ws://example.test/shard{++calls}")),
+            Connector = new RecordingConnector(connector, picked),
         });
 
-        Assert.Equal(ConnectionState.NotStarted, client.State);
+        await client.StartAsync().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+        await client.ReconnectAsync().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+
+        Assert.Equal([new Uri("ws://example.test/shard1"), new Uri("ws://example.test/shard2")], picked);
+    }
+
+    private sealed class RecordingConnector(IWebSocketConnector inner, List<Uri> uris) : IWebSocketConnector
+    {
+        public ValueTask<WebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+        {
+            uris.Add(uri);
+            return inner.ConnectAsync(uri, cancellationToken);
+        }
     }
 
     [Theory]
@@ -73,12 +89,26 @@ public class ReconnectingWebSocketOptionsTests
     }
 
     [Fact]
-    public void Ctor_InfiniteConnectTimeout_IsValid()
+    public async Task Ctor_InfiniteConnectTimeout_IsValidAndNoAttemptTimesOut()
     {
-        var options = Valid();
-        options.ConnectTimeout = Timeout.InfiniteTimeSpan;
+        var time = new Infrastructure.TestTimeProvider();
+        var connector = new Infrastructure.InMemoryConnector();
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connector.Script = async (_, token) =>
+        {
+            await open.Task.WaitAsync(token);
+            return null;
+        };
+        using var client = Infrastructure.TestClients.Create(connector, time, o => o.ConnectTimeout = Timeout.InfiniteTimeSpan);
 
-        using var client = new ReconnectingWebSocket(options);
+        var start = client.StartAsync();
+        Assert.True(SpinWait.SpinUntil(() => connector.Attempts == 1, Testing.ClientProbe.DefaultTimeout));
+        time.Advance(TimeSpan.FromDays(1));
+        Assert.False(start.IsCompleted);
+        open.SetResult();
+
+        await start.WaitAsync(Testing.ClientProbe.DefaultTimeout);
+        Assert.Equal(1, connector.Attempts);
     }
 
     [Fact]

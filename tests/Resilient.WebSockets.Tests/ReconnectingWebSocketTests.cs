@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Moq;
+using Polly;
 using Resilient.WebSockets.Tests.Infrastructure;
 using Resilient.WebSockets.Testing;
 
@@ -360,6 +361,98 @@ public class ReconnectingWebSocketTests
         Assert.Equal(DisconnectReason.MessageTooLarge, ended.Reason);
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, ended.CloseStatus);
         Assert.Empty(probe.Messages);
+
+        // Not delivered, so reported, like every other message that is not delivered.
+        var dropped = Assert.Single(probe.Drops);
+        Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Binary, 1001, DropReason.MessageTooLarge), dropped); // read stops one byte past the limit
+    }
+
+    [Fact]
+    public async Task Pipeline_AppPipelineAndAServerThatClosesEverySessionAtOnce_StillWaitsTheBackoffAfterEachLoss()
+    {
+        var retryAtOnce = new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new Polly.Retry.RetryStrategyOptions { Delay = TimeSpan.FromMilliseconds(10), BackoffType = Polly.DelayBackoffType.Constant })
+            .Build();
+        using var sut = CreateSut(o => o.Reconnect.Pipeline = retryAtOnce);
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+
+        foreach (var delay in new[] { 1, 2 })
+        {
+            int connects = probe.Connects.Count;
+            var server = await _connector.AcceptAsync();
+            await server.Socket.CloseOutputAsync((WebSocketCloseStatus)1012, "restart", CancellationToken.None);
+            await probe.WaitForDisconnectsAsync(connects);
+            await _time.WaitForTimerAsync(TimeSpan.FromSeconds(delay));
+            Assert.Equal(connects, _connector.Attempts); // nothing before the delay is up
+            _time.Advance(TimeSpan.FromSeconds(delay));
+            await probe.WaitForConnectsAsync(connects + 1);
+        }
+    }
+
+    [Fact]
+    public async Task Pipeline_AppPipeline_RetriesFailedAttemptsWithItsOwnDelays()
+    {
+        _connector.Script = FailFirst(2);
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new Polly.Retry.RetryStrategyOptions { Delay = TimeSpan.FromSeconds(5), BackoffType = Polly.DelayBackoffType.Constant, MaxRetryAttempts = 5 })
+            .Build();
+        using var sut = CreateSut(o => o.Reconnect.Pipeline = pipeline);
+
+        var start = sut.StartAsync();
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(5));
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(5));
+        await start.WaitAsync(ClientProbe.DefaultTimeout);
+
+        Assert.Equal(3, _connector.Attempts);
+    }
+
+    [Fact]
+    public async Task Reconnect_Disabled_MakesOneAttemptAndStopsWhenTheSessionIsLost()
+    {
+        _connector.Script = FailFirst(1);
+        using var sut = CreateSut(o => o.Reconnect.Enabled = false);
+
+        await Assert.ThrowsAsync<WebSocketException>(() => sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout));
+        Assert.Equal(1, _connector.Attempts);
+
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        (await _connector.AcceptAsync()).Kill();
+        await probe.WaitForStateAsync(ConnectionState.Stopped, occurrences: 2);
+        Assert.Equal(2, _connector.Attempts);
+        Assert.Equal(DisconnectReason.ConnectionLost, probe.States[^1].Reason);
+    }
+
+    [Fact]
+    public async Task SendAsync_LongLivedToken_DoesNotKeepADisposedClientAlive()
+    {
+        using var appLifetime = new CancellationTokenSource();
+        var client = await SendManyAndDisposeAsync(appLifetime.Token);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(client.IsAlive, "a registration left on the app's token still roots the client");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private async Task<WeakReference> SendManyAndDisposeAsync(CancellationToken appToken)
+    {
+        var sut = CreateSut();
+        await sut.StartAsync(CancellationToken.None).WaitAsync(ClientProbe.DefaultTimeout, CancellationToken.None);
+        var server = await _connector.AcceptAsync();
+        var sends = Enumerable.Range(0, 200).Select(i => sut.SendAsync($"m{i}", appToken).AsTask()).ToList();
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal($"m{i}", await server.ReceiveTextAsync());
+        }
+
+        await Task.WhenAll(sends).WaitAsync(ClientProbe.DefaultTimeout, CancellationToken.None);
+        sut.Dispose();
+        await sut.RunCompletion!.WaitAsync(ClientProbe.DefaultTimeout, CancellationToken.None);
+        return new WeakReference(sut);
     }
 
     [Fact]
@@ -449,6 +542,7 @@ public class ReconnectingWebSocketTests
         var waiting = sut.SendAsync("3").AsTask();
         Assert.False(waiting.IsCompleted);
         Assert.Equal(2, sut.PendingSendCount); // a send waiting for room is not accepted yet
+        await probe.WaitForDropsAsync(1);
         Assert.Equal(DropReason.QueueFull, Assert.Single(probe.Drops).Reason); // the refused TryEnqueue
 
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
@@ -490,6 +584,7 @@ public class ReconnectingWebSocketTests
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
 
         using var late = new ClientProbe(sut);
+        await late.WaitUntilAsync(p => p.States.Count > 0, "the replay");
 
         Assert.Equal(ConnectionState.Connected, Assert.Single(late.States).Current);
     }
@@ -596,6 +691,7 @@ public class ReconnectingWebSocketTests
         await sut.StopAsync().WaitAsync(ClientProbe.DefaultTimeout);
 
         Assert.Equal(DropReason.Stopped, (await Assert.ThrowsAsync<MessageDroppedException>(() => send)).Reason);
+        await probe.WaitForDropsAsync(1);
         Assert.Equal(DropReason.Stopped, Assert.Single(probe.Drops).Reason);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
     }
@@ -615,11 +711,42 @@ public class ReconnectingWebSocketTests
         Assert.True(entered.Wait(ClientProbe.DefaultTimeout));
         await server.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
 
+        // The close is answered while the observer is still busy: the receive loop kept reading.
         Assert.Null(await server.ReceiveTextAsync());
+        Assert.Empty(probe.Disconnects);
+        release.Set();
         await probe.WaitForDisconnectsAsync(1);
         Assert.Equal(DisconnectReason.ClosedByServer, probe.Disconnects[0].Reason);
+        Assert.Single(probe.Messages);
+    }
+
+    [Fact]
+    public async Task Disconnected_ObserversAreBehind_IsPublishedAfterTheLastMessageOfItsSession()
+    {
+        using var release = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        using var sut = CreateSut();
+        var order = new List<string>();
+        using var slow = SubscribeSlowObserver(sut, entered, release);
+        using var messages = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(m => { lock (order) { order.Add(m.Text); } }));
+        using var disconnects = sut.Disconnected.Subscribe(new Recorder<DisconnectedInfo>(d => { lock (order) { order.Add($"disconnected: {d.Reason}"); } }));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+
+        await server.SendTextAsync("first");
+        Assert.True(entered.Wait(ClientProbe.DefaultTimeout));
+        await server.SendTextAsync("second");
+        await server.SendTextAsync("third");
+        await server.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        Assert.Null(await server.ReceiveTextAsync()); // the client read all three and answered the close
+
+        // The session is over (State moves at once; its event waits behind the messages like every later event).
+        Assert.True(SpinWait.SpinUntil(() => sut.State == ConnectionState.Reconnecting, ClientProbe.DefaultTimeout));
         release.Set();
-        await probe.WaitForMessagesAsync(1);
+        await probe.WaitForDisconnectsAsync(1);
+
+        Assert.Equal(["first", "second", "third", "disconnected: ClosedByServer"], order);
     }
 
     [Fact]

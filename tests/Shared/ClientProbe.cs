@@ -49,6 +49,9 @@ public sealed class ClientProbe : IDisposable
     public Task WaitForDisconnectsAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(p => p.Disconnects.Count >= count, $"{count} disconnects", timeout);
 
+    public Task WaitForDropsAsync(int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(p => p.Drops.Count >= count, $"{count} drops", timeout);
+
     public Task WaitForMessagesAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(p => p.Messages.Count >= count, $"{count} messages", timeout);
 

@@ -1,21 +1,21 @@
 using Microsoft.Extensions.Logging;
-using Resilient.WebSockets.Diagnostics;
 using Resilient.WebSockets.Receiving;
 using Resilient.WebSockets.Sending;
 
 namespace Resilient.WebSockets.Connection;
 
-/// <summary>What every part of one client shares: its validated options, its name, its logger, its clock,
-/// its send queue and the dispatcher that hands received messages to the observers.</summary>
+/// <summary>What every part of one client shares: its validated options, its name, its logger, its clock, the sender
+/// (with the send queue), the dispatcher that hands received messages to the observers, and the event streams.</summary>
 internal sealed class ClientContext
 {
-    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, SendQueue sendQueue, MessageDispatcher dispatcher)
+    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events)
     {
         Options = options;
         Name = name;
         Logger = logger;
-        SendQueue = sendQueue;
+        Sender = sender;
         Dispatcher = dispatcher;
+        Events = events;
     }
 
     public ReconnectingWebSocketOptions Options { get; }
@@ -26,19 +26,9 @@ internal sealed class ClientContext
 
     public TimeProvider TimeProvider => Options.TimeProvider;
 
-    public SendQueue SendQueue { get; }
+    public MessageSender Sender { get; }
 
     public MessageDispatcher Dispatcher { get; }
 
-    /// <summary>Drops what is queued with <paramref name="reason"/>, logs how many, and returns how many.</summary>
-    public int DropQueued(DropReason reason)
-    {
-        int dropped = SendQueue.Clear(reason);
-        if (dropped > 0)
-        {
-            Log.SendsDropped(Logger, Name, dropped, reason);
-        }
-
-        return dropped;
-    }
+    public ClientEvents Events { get; }
 }

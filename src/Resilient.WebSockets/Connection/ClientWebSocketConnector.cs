@@ -2,29 +2,31 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Sending;
 
 namespace Resilient.WebSockets.Connection;
 
 /// <summary>
 /// The default connector: a new <see cref="ClientWebSocket"/> per attempt, keep-alive from the options, then
-/// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> (which may override anything set here).
+/// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> (which may override anything set here), exactly once.
 /// </summary>
 /// <remarks>
 /// It connects through its own <see cref="SocketsHttpHandler"/> whose ConnectCallback returns a
 /// <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket write.
 /// That path is pinned to HTTP/1.1 (HTTP/2 frames the data itself). When the app's settings do not fit it — a
 /// different HTTP version, or a proxy, credentials, client certificates, a certificate validation callback or cookies
-/// set on <see cref="ClientWebSocketOptions"/> (which the runtime refuses together with a custom handler) — the connector
-/// falls back, for good, to the runtime's own path: everything works as configured, without coalescing.
+/// set on <see cref="ClientWebSocketOptions"/> (which the runtime refuses together with a custom handler) — the attempt
+/// uses the runtime's own path on the same socket: everything works as configured, without coalescing. The stream of an
+/// attempt travels back in that attempt's request options, so nothing is shared between attempts.
 /// </remarks>
-internal sealed class ClientWebSocketConnector : IWebSocketConnector, IDisposable
+internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
 {
-    private static readonly ConditionalWeakTable<WebSocket, CoalescingStream> Coalescers = new();
+    private static readonly HttpRequestOptionsKey<StrongBox<CoalescingStream?>> StreamKey = new("Resilient.WebSockets.Stream");
+    private static readonly IWebProxy? DefaultProxy = DefaultProxyOfClientWebSocket();
 
     private readonly ReconnectingWebSocketOptions _options;
     private readonly Lazy<SocketsHttpHandler> _handler;
-    private CoalescingStream? _connecting;
     private volatile bool _plainOnly;
 
     public ClientWebSocketConnector(ReconnectingWebSocketOptions options)
@@ -33,43 +35,44 @@ internal sealed class ClientWebSocketConnector : IWebSocketConnector, IDisposabl
         _handler = new Lazy<SocketsHttpHandler>(CreateHandler);
     }
 
-    /// <summary>The coalescing stream under <paramref name="socket"/>, if it was opened on that path.</summary>
-    public static CoalescingStream? GetCoalescer(WebSocket socket) => Coalescers.TryGetValue(socket, out var stream) ? stream : null;
-
-    public async ValueTask<WebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    public async ValueTask<ConnectedSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
     {
-        if (!_plainOnly)
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        KeepAlive.Apply(socket.Options, _options);
+        try
         {
-            var socket = CreateSocket();
-            if (socket.Options.HttpVersion == HttpVersion.Version11 && socket.Options.HttpVersionPolicy == HttpVersionPolicy.RequestVersionOrLower)
-            {
-                socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-                try
-                {
-                    await ConnectAsync(socket, uri, new HttpMessageInvoker(_handler.Value, disposeHandler: false), cancellationToken).ConfigureAwait(false);
-                    if (Interlocked.Exchange(ref _connecting, null) is { } stream)
-                    {
-                        Coalescers.AddOrUpdate(socket, stream);
-                    }
-
-                    return socket;
-                }
-                catch (ArgumentException)
-                {
-                    // Options the runtime refuses with a custom handler: use its own path from now on.
-                    _plainOnly = true;
-                }
-            }
-            else
-            {
-                _plainOnly = true;
-                socket.Dispose();
-            }
+            _options.ConfigureWebSocket?.Invoke(socket.Options);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
 
-        var plain = CreateSocket();
-        await ConnectAsync(plain, uri, invoker: null, cancellationToken).ConfigureAwait(false);
-        return plain;
+        bool keepAliveTimesOut = KeepAlive.TimesOut(socket.Options);
+        if (_plainOnly || !FitsCoalescingPath(socket.Options))
+        {
+            await ConnectAsync(socket, uri, invoker: null, cancellationToken).ConfigureAwait(false);
+            return new ConnectedSocket(socket, Coalescer: null, keepAliveTimesOut);
+        }
+
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        var box = new StrongBox<CoalescingStream?>();
+        try
+        {
+            using var invoker = new AttemptInvoker(_handler.Value, box);
+            await ConnectAsync(socket, uri, invoker, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            // Options this runtime refuses with a custom handler that the check above does not know: the runtime's own
+            // path from the next attempt on (this attempt's socket is spent, and ConfigureWebSocket runs once per attempt).
+            _plainOnly = true;
+            throw;
+        }
+
+        return new ConnectedSocket(socket, box.Value, keepAliveTimesOut);
     }
 
     public void Dispose()
@@ -78,6 +81,23 @@ internal sealed class ClientWebSocketConnector : IWebSocketConnector, IDisposabl
         {
             _handler.Value.Dispose();
         }
+    }
+
+    /// <summary>Whether the runtime accepts these options together with a custom invoker, on HTTP/1.1.</summary>
+    internal static bool FitsCoalescingPath(ClientWebSocketOptions options) =>
+        options.HttpVersion == HttpVersion.Version11
+        && options.HttpVersionPolicy == HttpVersionPolicy.RequestVersionOrLower
+        && !options.UseDefaultCredentials
+        && options.Credentials is null
+        && options.ClientCertificates.Count == 0
+        && options.RemoteCertificateValidationCallback is null
+        && options.Cookies is null
+        && (options.Proxy is null || ReferenceEquals(options.Proxy, DefaultProxy));
+
+    private static IWebProxy? DefaultProxyOfClientWebSocket()
+    {
+        using var socket = new ClientWebSocket();
+        return socket.Options.Proxy;
     }
 
     private static async Task ConnectAsync(ClientWebSocket socket, Uri uri, HttpMessageInvoker? invoker, CancellationToken cancellationToken)
@@ -106,22 +126,7 @@ internal sealed class ClientWebSocketConnector : IWebSocketConnector, IDisposabl
         }
     }
 
-    private ClientWebSocket CreateSocket()
-    {
-        var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.KeepAliveInterval = _options.KeepAliveInterval;
-#if NET9_0_OR_GREATER
-        if (_options.KeepAliveInterval > TimeSpan.Zero)
-        {
-            socket.Options.KeepAliveTimeout = _options.KeepAliveTimeout;
-        }
-#endif
-        _options.ConfigureWebSocket?.Invoke(socket.Options);
-        return socket;
-    }
-
-    private SocketsHttpHandler CreateHandler() => new()
+    private static SocketsHttpHandler CreateHandler() => new()
     {
         UseCookies = false,
         AllowAutoRedirect = false,
@@ -140,8 +145,22 @@ internal sealed class ClientWebSocketConnector : IWebSocketConnector, IDisposabl
             }
 
             var stream = new CoalescingStream(new NetworkStream(socket, ownsSocket: true));
-            Volatile.Write(ref _connecting, stream);
+            if (context.InitialRequestMessage.Options.TryGetValue(StreamKey, out var box))
+            {
+                box.Value = stream;
+            }
+
             return stream;
         },
     };
+
+    /// <summary>One attempt's invoker: it tags the handshake request, so the connect callback hands its stream to this attempt.</summary>
+    private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box) : HttpMessageInvoker(handler, disposeHandler: false)
+    {
+        public override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Options.Set(StreamKey, box);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }

@@ -1,72 +1,61 @@
 using System.Net.WebSockets;
-using System.Runtime.ExceptionServices;
 using Resilient.WebSockets.Diagnostics;
 using Resilient.WebSockets.Reconnection;
 
 namespace Resilient.WebSockets.Connection;
 
 /// <summary>
-/// The loop of one run: connect under the reconnect policy, run the session until it ends or the app intervenes,
-/// publish what happened, back off, and again, until a stop or until the policy gives up. It is the only owner of
+/// The loop of one run: connect under the reconnect policy, run the session until it ends or the app asks (through the
+/// run's inbox), publish what happened, and again, until a stop or until the policy gives up. It is the only owner of
 /// sessions, so there is never more than one, and the next starts only after the previous one's loops have ended.
 /// </summary>
+/// <remarks>Everything it publishes goes through the event pump: <c>StartAsync</c>'s and <c>ReconnectAsync</c>'s tasks
+/// complete after the observers have seen the connect, and the run completes after they have seen the stop.</remarks>
 internal sealed class ConnectionSupervisor : IDisposable
 {
     private readonly ClientContext _context;
     private readonly ConnectionStateMachine _state;
     private readonly ReconnectPolicy _policy;
-    private readonly IWebSocketConnector _connector;
-    private readonly Broadcast<ConnectedInfo> _connected;
-    private readonly Broadcast<DisconnectedInfo> _disconnected;
+    private readonly ISocketConnector _connector;
 
-    public ConnectionSupervisor(
-        ClientContext context,
-        ConnectionStateMachine state,
-        ReconnectPolicy policy,
-        Broadcast<ConnectedInfo> connected,
-        Broadcast<DisconnectedInfo> disconnected)
+    public ConnectionSupervisor(ClientContext context, ConnectionStateMachine state, ReconnectPolicy policy)
     {
         _context = context;
         _state = state;
         _policy = policy;
-        _connector = context.Options.Connector ?? new ClientWebSocketConnector(context.Options);
-        _connected = connected;
-        _disconnected = disconnected;
+        _connector = context.Options.Connector is { } custom ? new CustomConnector(custom) : new ClientWebSocketConnector(context.Options);
     }
 
     private ReconnectingWebSocketOptions Options => _context.Options;
 
+    private ClientEvents Events => _context.Events;
+
     /// <summary>Releases the default connector's HTTP handler (once the client is done with it).</summary>
-    public void Dispose() => (_connector as ClientWebSocketConnector)?.Dispose();
+    public void Dispose() => (_connector as IDisposable)?.Dispose();
 
     public async Task RunAsync(SupervisorRun run, Task previousRun)
     {
         await previousRun.ConfigureAwait(false);
-        DisconnectReason stoppedReason = DisconnectReason.Stopped;
+        var stoppedReason = DisconnectReason.Stopped;
         Exception? error = null;
         bool isReconnect = false;
-        bool backOff = false;
+        bool afterLoss = false;
         long lostAt = 0;
+        var reconnectWaiters = new List<TaskCompletionSource>();
         _policy.Reset();
         try
         {
             while (run.Stop is null)
             {
-                bool requested = run.TakeReconnect();
-                if (backOff && !requested && _policy.IsBuiltIn)
-                {
-                    await BackOffAsync(run).ConfigureAwait(false);
-                    run.TakeReconnect();
-                    if (run.Stop is not null)
-                    {
-                        break;
-                    }
-                }
-
                 (WebSocketSession Session, ConnectedInfo Info) connection;
                 try
                 {
-                    connection = await ConnectUnderPolicyAsync(run, isReconnect, lostAt).ConfigureAwait(false);
+                    connection = await _policy.ConnectAsync(
+                        (attempt, token) => AttemptAsync(attempt, isReconnect, lostAt, token),
+                        OnAttemptFailed,
+                        afterLoss,
+                        afterLoss ? run.BeginWait() : CancellationToken.None,
+                        run.Cancellation.Token).ConfigureAwait(false);
                 }
                 catch (Exception) when (run.Stop is not null)
                 {
@@ -81,19 +70,18 @@ internal sealed class ConnectionSupervisor : IDisposable
                     break;
                 }
 
-                var (session, connectedInfo) = connection;
-                DisconnectedInfo ended = await RunSessionAsync(run, session, connectedInfo).ConfigureAwait(false);
+                var (session, info) = connection;
+                DisconnectedInfo ended = await RunSessionAsync(run, session, info, reconnectWaiters).ConfigureAwait(false);
                 lostAt = _context.TimeProvider.GetTimestamp();
                 isReconnect = true;
-                backOff = ended.Reason != DisconnectReason.ReconnectRequested;
+                afterLoss = ended.Reason != DisconnectReason.ReconnectRequested;
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
                 Log.SessionEnded(_context.Logger, _context.Name, ended.Reason, ended.CloseStatus, ended.Exception);
-                _disconnected.Publish(ended);
-                if (Options.SendQueue.WhileDisconnected == WhileDisconnectedMode.Fail)
-                {
-                    _context.DropQueued(DropReason.Disconnected);
-                }
 
+                // The session's last messages reach the observers before its Disconnected does.
+                Events.Pump.PostBarrier(_context.Dispatcher.WhenDelivered());
+                Events.Disconnected.Publish(ended);
+                _context.Sender.OnSessionLost();
                 if (run.Stop is not null)
                 {
                     break;
@@ -125,32 +113,24 @@ internal sealed class ConnectionSupervisor : IDisposable
 
             _state.TryMoveTo(ConnectionState.Stopped, stoppedReason, error);
             var failure = error ?? new OperationCanceledException(SR.StartCancelled);
-            run.FirstConnected.TrySetException(failure);
-            run.CompleteReconnectWaiters(failure);
+            Events.Pump.Post(() =>
+            {
+                run.FirstConnected.TrySetException(failure);
+                run.Close(reconnectWaiters, failure);
+            });
+            await Events.Pump.WhenDelivered().ConfigureAwait(false);
         }
     }
 
-    private async Task BackOffAsync(SupervisorRun run)
+    private void OnAttemptFailed(int attempt, Exception failure)
     {
-        TimeSpan delay = _policy.NextDelay();
-        if (delay <= TimeSpan.Zero)
+        Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, failure);
+        if (failure is WebSocketHandshakeException { IsAuthenticationFailure: true } refused && !_policy.IsRetryable(refused))
         {
-            return;
+            Log.AuthenticationFailureNotRetried(_context.Logger, _context.Name, (int)refused.HttpStatusCode);
         }
 
-        Log.ReconnectScheduled(_context.Logger, _context.Name, delay);
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(run.Cancellation.Token);
-        var sleep = Task.Delay(delay, _context.TimeProvider, cancel.Token);
-        await Task.WhenAny(sleep, run.Signal).ConfigureAwait(false);
-        await cancel.CancelAsync().ConfigureAwait(false);
-    }
-
-    private async Task<(WebSocketSession, ConnectedInfo)> ConnectUnderPolicyAsync(SupervisorRun run, bool isReconnect, long lostAt)
-    {
-        int attempt = 0;
-        return await _policy.Pipeline.ExecuteAsync(
-            async token => (await AttemptAsync(++attempt, isReconnect, lostAt, token).ConfigureAwait(false)),
-            run.Cancellation.Token).ConfigureAwait(false);
+        _state.TryMoveTo(ConnectionState.Reconnecting, null, failure);
     }
 
     private async ValueTask<(WebSocketSession, ConnectedInfo)> AttemptAsync(int attempt, bool isReconnect, long lostAt, CancellationToken cancellationToken)
@@ -160,25 +140,12 @@ internal sealed class ConnectionSupervisor : IDisposable
             throw new OperationCanceledException(cancellationToken);
         }
 
-        Log.Connecting(_context.Logger, _context.Name, Options.Uri is { } configured ? Log.Endpoint(configured) : "(UriFactory)", attempt);
-        using var timeout = Options.ConnectTimeout == Timeout.InfiniteTimeSpan
-            ? new CancellationTokenSource()
-            : new CancellationTokenSource(Options.ConnectTimeout, _context.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        WebSocket? socket = null;
-        WebSocketSession? session = null;
+        Uri uri = await ResolveUriAsync(cancellationToken).ConfigureAwait(false);
+        Log.Connecting(_context.Logger, _context.Name, Log.Endpoint(uri), attempt);
+        var connected = await _connector.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        var session = new WebSocketSession(connected, _context);
         try
         {
-            Uri uri = await ResolveUriAsync(linked.Token).ConfigureAwait(false);
-            socket = await _connector.ConnectAsync(uri, linked.Token).ConfigureAwait(false)
-                ?? throw new InvalidOperationException(SR.ConnectorReturnedNull);
-            if (socket.State != WebSocketState.Open)
-            {
-                throw new InvalidOperationException(SR.Format(SR.ConnectorReturnedNotOpen, socket.State));
-            }
-
-            session = new WebSocketSession(socket, _context);
-            socket = null;
             session.StartReceiving();
             var downtime = isReconnect ? _context.TimeProvider.GetElapsedTime(lostAt) : TimeSpan.Zero;
             var info = new ConnectedInfo(attempt, isReconnect, downtime, uri);
@@ -186,9 +153,9 @@ internal sealed class ConnectionSupervisor : IDisposable
             {
                 try
                 {
-                    await onConnected(new ConnectedContext(info, session), linked.Token).ConfigureAwait(false);
+                    await onConnected(new ConnectedContext(info, session), cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     Log.OnConnectedFailed(_context.Logger, _context.Name, ex);
                     throw;
@@ -197,35 +164,10 @@ internal sealed class ConnectionSupervisor : IDisposable
 
             return (session, info);
         }
-        catch (Exception ex)
+        catch
         {
-            if (session is not null)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-
-            socket?.Dispose();
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            Exception failure = ex is OperationCanceledException && timeout.IsCancellationRequested
-                ? new TimeoutException(SR.Format(SR.ConnectTimedOut, Options.ConnectTimeout), ex)
-                : ex;
-            Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, failure);
-            if (failure is WebSocketHandshakeException { IsAuthenticationFailure: true } refused && !_policy.IsRetryable(refused))
-            {
-                Log.AuthenticationFailureNotRetried(_context.Logger, _context.Name, (int)refused.HttpStatusCode);
-            }
-
-            _state.TryMoveTo(ConnectionState.Reconnecting, null, failure);
-            if (ReferenceEquals(failure, ex))
-            {
-                ExceptionDispatchInfo.Capture(ex).Throw();
-            }
-
-            throw failure;
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -239,19 +181,19 @@ internal sealed class ConnectionSupervisor : IDisposable
         Uri? uri = await factory(cancellationToken).ConfigureAwait(false);
         if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != "ws" && uri.Scheme != "wss"))
         {
-            throw new ArgumentException(SR.Format(SR.UriFactoryReturnedInvalid, uri?.OriginalString));
+            throw new ArgumentException(SR.Format(SR.UriFactoryReturnedInvalid, Redaction.Uri(uri?.OriginalString)));
         }
 
         return uri;
     }
 
     /// <summary>Lets the queue flow on a connected session and waits for it to end, by itself or by the app's request.</summary>
-    private async Task<DisconnectedInfo> RunSessionAsync(SupervisorRun run, WebSocketSession session, ConnectedInfo info)
+    private async Task<DisconnectedInfo> RunSessionAsync(SupervisorRun run, WebSocketSession session, ConnectedInfo info, List<TaskCompletionSource> reconnectWaiters)
     {
         try
         {
-            run.TakeReconnect();
-            if (!_state.TryMoveTo(ConnectionState.Connected, condition: current => current == ConnectionState.Connecting))
+            run.TakePending(reconnectWaiters);
+            if (!_state.TryMoveTo(ConnectionState.Connected, static current => current == ConnectionState.Connecting))
             {
                 var stop = run.Stop;
                 return await session.CloseAsync(stop?.Reason ?? DisconnectReason.Stopped, WebSocketCloseStatus.NormalClosure, stop?.Description, flush: false, CancellationToken.None).ConfigureAwait(false);
@@ -259,32 +201,47 @@ internal sealed class ConnectionSupervisor : IDisposable
 
             Log.Connected(_context.Logger, _context.Name, Log.Endpoint(info.Uri), info.Attempt, info.IsReconnect, info.Downtime);
             session.StartSending();
-            _connected.Publish(info);
-            run.FirstConnected.TrySetResult();
-            run.CompleteReconnectWaiters(null);
-
-            while (true)
+            Events.Connected.Publish(info);
+            var answered = reconnectWaiters.ToArray();
+            reconnectWaiters.Clear();
+            Events.Pump.Post(() =>
             {
-                await Task.WhenAny(session.ReceiveCompletion, run.Signal).ConfigureAwait(false);
-                if (session.ReceiveCompletion.IsCompleted)
-                {
-                    return await session.WaitForEndAsync().ConfigureAwait(false);
-                }
+                run.FirstConnected.TrySetResult();
+                Array.ForEach(answered, static waiter => waiter.TrySetResult());
+            });
 
-                if (run.Stop is { } stop)
-                {
+            switch (await NextCommandAsync(run, session).ConfigureAwait(false))
+            {
+                case SupervisorCommand.Stop { Request: var stop }:
                     return await session.CloseAsync(stop.Reason, stop.CloseStatus, stop.Description, stop.Flush, stop.CancellationToken).ConfigureAwait(false);
-                }
-
-                if (run.TakeReconnect())
-                {
+                case SupervisorCommand.Reconnect reconnect:
+                    reconnectWaiters.Add(reconnect.Connected);
                     return await session.CloseAsync(DisconnectReason.ReconnectRequested, WebSocketCloseStatus.NormalClosure, "reconnect requested", flush: false, CancellationToken.None).ConfigureAwait(false);
-                }
+                default:
+                    return await session.WaitForEndAsync().ConfigureAwait(false);
             }
         }
         finally
         {
             await session.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The app's next request while the session lives; null once the session ended by itself.</summary>
+    private static async Task<SupervisorCommand?> NextCommandAsync(SupervisorRun run, WebSocketSession session)
+    {
+        while (!session.Ended.IsCompleted)
+        {
+            if (run.Inbox.TryRead(out var command))
+            {
+                return command;
+            }
+
+            using var stopWaiting = new CancellationTokenSource();
+            await Task.WhenAny(run.Inbox.WaitToReadAsync(stopWaiting.Token).AsTask(), session.Ended).ConfigureAwait(false);
+            await stopWaiting.CancelAsync().ConfigureAwait(false);
+        }
+
+        return null;
     }
 }

@@ -8,8 +8,7 @@ namespace Resilient.WebSockets.Diagnostics;
 internal static partial class Log
 {
     /// <summary>The endpoint as safe to log: scheme, host, port and path; no user info, no query, no fragment.</summary>
-    public static string Endpoint(Uri uri) =>
-        uri.IsAbsoluteUri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(relative)";
+    public static string Endpoint(Uri uri) => Redaction.Endpoint(uri);
 
     [LoggerMessage(100, LogLevel.Debug, "{Name}: connecting to {Endpoint}, attempt {Attempt}.")]
     public static partial void Connecting(ILogger logger, string name, string endpoint, int attempt);

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Resilient.WebSockets.Health;
 
 /// <summary>
@@ -10,20 +8,18 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
 {
     private readonly HeartbeatOptions _options;
     private readonly TimeProvider _timeProvider;
-    private readonly Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> _send;
+    private readonly Func<string, CancellationToken, ValueTask> _send;
     private readonly Action<TimeSpan> _onTimeout;
-    private readonly byte[] _payload;
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource? _awaitedReply;
     private Task _loop = Task.CompletedTask;
 
-    public HeartbeatMonitor(HeartbeatOptions options, TimeProvider timeProvider, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send, Action<TimeSpan> onTimeout)
+    public HeartbeatMonitor(HeartbeatOptions options, TimeProvider timeProvider, Func<string, CancellationToken, ValueTask> send, Action<TimeSpan> onTimeout)
     {
         _options = options;
         _timeProvider = timeProvider;
         _send = send;
         _onTimeout = onTimeout;
-        _payload = Encoding.UTF8.GetBytes(options.Message);
     }
 
     public bool PublishReplies => _options.PublishReplies;
@@ -82,7 +78,7 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
                 await Task.Delay(_options.Interval, _timeProvider, token).ConfigureAwait(false);
                 var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _awaitedReply, reply);
-                await _send(_payload, token).ConfigureAwait(false);
+                await _send(_options.Message, token).ConfigureAwait(false);
                 try
                 {
                     await reply.Task.WaitAsync(_options.Timeout, _timeProvider, token).ConfigureAwait(false);

@@ -1,117 +1,122 @@
 namespace Resilient.WebSockets.Internal;
 
 /// <summary>
-/// A hot stream that hands each value to every observer, each in its own try/catch: an observer that throws
-/// is reported through <c>onObserverError</c>, stays subscribed, and does not keep the value from the others.
+/// The hot stream behind <c>Messages</c>: hands each value to every observer, each in its own try/catch (an observer
+/// that throws is reported through <c>onObserverError</c>, stays subscribed, and does not keep the value from the
+/// others). One publisher at a time (the dispatch loop, or the receive loop when delivering inline); no lock is held
+/// while an observer runs.
 /// </summary>
 /// <remarks>
-/// With <c>serialize</c>, publications and the replay to a new subscriber run under one lock, so observers see
-/// values one at a time and in order even when several threads publish. Without it, the caller promises a single
-/// publisher (the receive loop), and publishing takes no lock. With <c>replayLatest</c>, a new subscriber first gets
-/// the latest value (as a BehaviorSubject does).
+/// <see cref="Complete"/> may be called from any thread, also from inside an observer. It never runs alongside a
+/// publication and nothing is published after it: if a publication is under way, that publisher completes the stream
+/// when it returns.
 /// </remarks>
 internal sealed class Broadcast<T> : IObservable<T>
 {
+    private const int Idle = 0;
+    private const int Publishing = 1;
+    private const int CompletePending = 2;
+    private const int Completed = 3;
+
     private readonly object _gate = new();
-    private readonly bool _serialize;
-    private readonly bool _replayLatest;
     private readonly Action<Exception> _onObserverError;
     private IObserver<T>[] _observers = [];
-    private bool _completed;
-    private T _latest;
+    private int _phase;
 
-    public Broadcast(Action<Exception> onObserverError, bool serialize, bool replayLatest = false, T initial = default!)
-    {
-        _onObserverError = onObserverError;
-        _serialize = serialize || replayLatest;
-        _replayLatest = replayLatest;
-        _latest = initial;
-    }
+    public Broadcast(Action<Exception> onObserverError) => _onObserverError = onObserverError;
+
+    public bool IsCompleted => Volatile.Read(ref _phase) == Completed;
 
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
         lock (_gate)
         {
-            if (_completed)
+            if (Volatile.Read(ref _phase) != Completed)
             {
-                SafeOnCompleted(observer);
-                return Unsubscriber.Empty;
-            }
-
-            _observers = [.. _observers, observer];
-            if (_replayLatest)
-            {
-                SafeOnNext(observer, _latest);
+                _observers = [.. _observers, observer];
+                return new Unsubscriber(this, observer);
             }
         }
 
-        return new Unsubscriber(this, observer);
+        Guard(observer.OnCompleted);
+        return Unsubscriber.Empty;
     }
 
-    public void Publish(T value)
+    /// <summary>Delivers <paramref name="value"/> to every observer; false (nothing delivered) once completion has begun.</summary>
+    public bool Publish(T value)
     {
-        if (!_serialize)
+        if (Interlocked.CompareExchange(ref _phase, Publishing, Idle) != Idle)
         {
-            PublishCore(value);
-            return;
+            return false;
         }
 
-        lock (_gate)
+        try
         {
-            _latest = value;
-            PublishCore(value);
+            foreach (var observer in Volatile.Read(ref _observers))
+            {
+                try
+                {
+                    observer.OnNext(value);
+                }
+#pragma warning disable CA1031 // An observer's failure must never reach the loop that publishes.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _onObserverError(ex);
+                }
+            }
+        }
+        finally
+        {
+            if (Interlocked.CompareExchange(ref _phase, Idle, Publishing) == CompletePending)
+            {
+                CompleteNow();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Completes every observer once, now or (during a publication) as soon as it returns.</summary>
+    public void Complete()
+    {
+        while (true)
+        {
+            switch (Volatile.Read(ref _phase))
+            {
+                case Idle when Interlocked.CompareExchange(ref _phase, Completed, Idle) == Idle:
+                    CompleteNow();
+                    return;
+                case Publishing when Interlocked.CompareExchange(ref _phase, CompletePending, Publishing) == Publishing:
+                    return;
+                case CompletePending or Completed:
+                    return;
+            }
         }
     }
 
-    public void Complete()
+    private void CompleteNow()
     {
         IObserver<T>[] observers;
         lock (_gate)
         {
-            if (_completed)
-            {
-                return;
-            }
-
-            _completed = true;
+            Volatile.Write(ref _phase, Completed);
             observers = _observers;
             _observers = [];
-            foreach (var observer in observers)
-            {
-                SafeOnCompleted(observer);
-            }
         }
-    }
 
-    private void PublishCore(T value)
-    {
-        var observers = Volatile.Read(ref _observers);
         foreach (var observer in observers)
         {
-            SafeOnNext(observer, value);
+            Guard(observer.OnCompleted);
         }
     }
 
-    private void SafeOnNext(IObserver<T> observer, T value)
+    private void Guard(Action call)
     {
         try
         {
-            observer.OnNext(value);
-        }
-#pragma warning disable CA1031 // An observer's failure must never reach the loop that publishes.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            _onObserverError(ex);
-        }
-    }
-
-    private void SafeOnCompleted(IObserver<T> observer)
-    {
-        try
-        {
-            observer.OnCompleted();
+            call();
         }
 #pragma warning disable CA1031 // An observer's failure must never reach dispose.
         catch (Exception ex)
@@ -126,15 +131,10 @@ internal sealed class Broadcast<T> : IObservable<T>
         lock (_gate)
         {
             int index = Array.IndexOf(_observers, observer);
-            if (index < 0)
+            if (index >= 0)
             {
-                return;
+                _observers = [.. _observers.AsSpan(0, index), .. _observers.AsSpan(index + 1)];
             }
-
-            var next = new IObserver<T>[_observers.Length - 1];
-            Array.Copy(_observers, 0, next, 0, index);
-            Array.Copy(_observers, index + 1, next, index, _observers.Length - index - 1);
-            _observers = next;
         }
     }
 

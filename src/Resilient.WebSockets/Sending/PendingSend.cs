@@ -6,6 +6,8 @@ namespace Resilient.WebSockets.Sending;
 /// States: Queued → Writing (the send loop claimed it) → Done; Writing → Queued (the write failed and the message
 /// waits for the next session); Queued → Withdrawn (the caller cancelled); Queued → Done (dropped). A message that is
 /// being written cannot be withdrawn, so a cancelled <c>SendAsync</c> never hides a message that went out.
+/// The registration on the caller's token is removed on every path that ends the send (unregistered, never waited for,
+/// so ending a send never blocks on a withdrawal running on another thread).
 /// </remarks>
 internal sealed class PendingSend
 {
@@ -32,6 +34,14 @@ internal sealed class PendingSend
         _onWithdrawn = onWithdrawn;
         _registration = cancellationToken.UnsafeRegister(
             static (state, token) => ((PendingSend)state!).Withdraw(token), this);
+
+        // The message is in the queue already, so the send loop may have finished with it before the registration
+        // existed; then nobody else will remove it, and it would root this send (and the client) from the caller's token.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _state) is Done or Withdrawn)
+        {
+            _registration.Unregister();
+        }
     }
 
     public bool TryBeginWrite() => Interlocked.CompareExchange(ref _state, Writing, Queued) == Queued;
@@ -40,8 +50,8 @@ internal sealed class PendingSend
 
     public void SetWritten()
     {
-        Volatile.Write(ref _state, Done);
-        _registration.Dispose();
+        Interlocked.Exchange(ref _state, Done);
+        _registration.Unregister();
         _completion.TrySetResult();
     }
 
@@ -53,7 +63,7 @@ internal sealed class PendingSend
             return false;
         }
 
-        _registration.Dispose();
+        _registration.Unregister();
         _completion.TrySetException(exception);
         return true;
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.Internal;
 using Resilient.WebSockets.Testing;
 
 namespace Resilient.WebSockets.Tests.Connection;
@@ -7,16 +8,19 @@ namespace Resilient.WebSockets.Tests.Connection;
 public class ConnectionStateMachineTests
 {
     private readonly List<ConnectionStateChange> _changes = [];
+    private readonly ClientEvents _events = new(ex => throw ex);
 
     private ConnectionStateMachine CreateSut()
     {
-        var sut = new ConnectionStateMachine(NullLogger.Instance, "test", ex => throw ex);
-        sut.Changes.Subscribe(new Recorder<ConnectionStateChange>(_changes.Add));
+        var sut = new ConnectionStateMachine(NullLogger.Instance, "test", _events);
+        _events.StateChanges.Subscribe(new Recorder<ConnectionStateChange>(_changes.Add));
         return sut;
     }
 
+    private Task DeliveredAsync() => _events.Pump.WhenDelivered().WaitAsync(ClientProbe.DefaultTimeout);
+
     [Fact]
-    public void TryMoveTo_PublishesEachMoveOnceInOrder()
+    public async Task TryMoveTo_PublishesEachMoveOnceInOrder()
     {
         var sut = CreateSut();
 
@@ -24,11 +28,36 @@ public class ConnectionStateMachineTests
         Assert.True(sut.TryMoveTo(ConnectionState.Connecting));
         Assert.True(sut.TryMoveTo(ConnectionState.Connected));
         Assert.True(sut.TryMoveTo(ConnectionState.Reconnecting, DisconnectReason.ConnectionLost));
+        await DeliveredAsync();
 
         Assert.Equal(
             [ConnectionState.NotStarted, ConnectionState.Connecting, ConnectionState.Connected, ConnectionState.Reconnecting],
             _changes.Select(c => c.Current));
         Assert.Equal(new ConnectionStateChange(ConnectionState.Connected, ConnectionState.Reconnecting, DisconnectReason.ConnectionLost, null), _changes[^1]);
+    }
+
+    [Fact]
+    public async Task TryMoveTo_AnObserverMovesTheStateAgain_EveryObserverSeesEveryMoveOnceInOrder()
+    {
+        var sut = CreateSut();
+        var second = new List<ConnectionState>();
+        using var mover = _events.StateChanges.Subscribe(new Recorder<ConnectionStateChange>(change =>
+        {
+            if (change.Current == ConnectionState.Connecting)
+            {
+                sut.TryMoveTo(ConnectionState.Stopping, DisconnectReason.Stopped);
+            }
+        }));
+        using var watcher = _events.StateChanges.Subscribe(new Recorder<ConnectionStateChange>(change => second.Add(change.Current)));
+
+        sut.TryMoveTo(ConnectionState.Connecting);
+        await DeliveredAsync();
+
+        // The observer's move comes after the one it observed, for everybody (a publication that re-entered itself
+        // would show the second observer Stopping before Connecting).
+        ConnectionState[] expected = [ConnectionState.NotStarted, ConnectionState.Connecting, ConnectionState.Stopping];
+        Assert.Equal(expected, _changes.Select(c => c.Current));
+        Assert.Equal(expected, second);
     }
 
     [Fact]

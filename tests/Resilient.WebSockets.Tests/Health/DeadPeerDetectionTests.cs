@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Tests.Infrastructure;
 using Resilient.WebSockets.Testing;
 
@@ -138,13 +138,13 @@ public class DeadPeerDetectionTests
     {
         var abort = new OperationCanceledException("Aborted", new AggregateException(new WebSocketException(WebSocketError.Faulted, "no pong")));
 
-        Assert.Equal(expected, WebSocketSession.Classify(abort, keepAliveTimesOut));
+        Assert.Equal(expected, KeepAlive.Classify(abort, keepAliveTimesOut));
     }
 
     [Fact]
     public void Classify_ResetAndProtocolErrors_AreTellApart()
     {
-        Assert.Equal(DisconnectReason.ConnectionLost, WebSocketSession.Classify(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, new IOException()), true));
-        Assert.Equal(DisconnectReason.ProtocolError, WebSocketSession.Classify(new WebSocketException(WebSocketError.Faulted, "bad frame"), true));
+        Assert.Equal(DisconnectReason.ConnectionLost, KeepAlive.Classify(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, new IOException()), true));
+        Assert.Equal(DisconnectReason.ProtocolError, KeepAlive.Classify(new WebSocketException(WebSocketError.Faulted, "bad frame"), true));
     }
 }

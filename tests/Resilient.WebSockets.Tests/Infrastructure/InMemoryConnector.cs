@@ -19,6 +19,10 @@ public sealed class InMemoryConnector : IWebSocketConnector
 
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>When set, every server end reads and discards what the client sends and answers its close frame,
+    /// as a real server would (the connection is still handed to <see cref="AcceptAsync"/>).</summary>
+    public bool AnswerCloses { get; set; }
+
     public async ValueTask<WebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
     {
         int attempt = Interlocked.Increment(ref _attempts);
@@ -30,7 +34,13 @@ public sealed class InMemoryConnector : IWebSocketConnector
         var (clientStream, serverStream) = DuplexPipe.Create();
         var client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        _accepted.Writer.TryWrite(new ServerEnd(server, serverStream, attempt));
+        var end = new ServerEnd(server, serverStream, attempt);
+        if (AnswerCloses)
+        {
+            end.StartAnsweringCloses();
+        }
+
+        _accepted.Writer.TryWrite(end);
         return client;
     }
 
@@ -69,6 +79,27 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
             }
         }
     }
+
+    /// <summary>Reads and discards until the client's close frame, then answers it; ends by itself when the connection does.</summary>
+    public void StartAnsweringCloses() => _ = Task.Run(async () =>
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (Socket.State == WebSocketState.Open)
+            {
+                var result = await Socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The connection ended: nothing left to answer.
+        }
+    });
 
     /// <summary>Breaks the connection as a reset would: both directions fail with an I/O error.</summary>
     public void Kill() => stream.Break();

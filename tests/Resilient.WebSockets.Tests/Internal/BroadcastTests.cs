@@ -7,8 +7,7 @@ public class BroadcastTests
 {
     private readonly List<Exception> _observerErrors = [];
 
-    private Broadcast<int> CreateSut(bool replay = false) =>
-        new(_observerErrors.Add, serialize: true, replayLatest: replay, initial: -1);
+    private Broadcast<int> CreateSut() => new(_observerErrors.Add);
 
     [Fact]
     public void Publish_AnObserverThrows_TheOthersStillGetItAndItStaysSubscribed()
@@ -28,19 +27,6 @@ public class BroadcastTests
         Assert.Equal([1, 2], after);
         Assert.Equal(2, thrown);
         Assert.Equal(2, _observerErrors.Count);
-    }
-
-    [Fact]
-    public void Subscribe_WithReplay_GetsTheLatestValueFirst()
-    {
-        var sut = CreateSut(replay: true);
-        sut.Publish(7);
-        var seen = new List<int>();
-
-        using var subscription = sut.Subscribe(new Recorder<int>(seen.Add));
-        sut.Publish(8);
-
-        Assert.Equal([7, 8], seen);
     }
 
     [Fact]
@@ -68,8 +54,48 @@ public class BroadcastTests
         sut.Complete();
         sut.Complete();
         using var late = sut.Subscribe(new Recorder<int>(_ => { }, () => completed++));
-        sut.Publish(1);
 
+        Assert.False(sut.Publish(1));
         Assert.Equal(2, completed);
+    }
+
+    [Fact]
+    public void Complete_CalledByAnObserverDuringAPublication_CompletesAfterItAndNothingFollows()
+    {
+        var sut = CreateSut();
+        var events = new List<string>();
+        using var first = sut.Subscribe(new Recorder<int>(v => { events.Add($"a{v}"); sut.Complete(); }, () => events.Add("a done")));
+        using var second = sut.Subscribe(new Recorder<int>(v => events.Add($"b{v}"), () => events.Add("b done")));
+
+        Assert.True(sut.Publish(1));
+        Assert.False(sut.Publish(2));
+
+        // The value being published still reaches every observer; the completion comes after it, once each.
+        Assert.Equal(["a1", "b1", "a done", "b done"], events);
+    }
+
+    [Fact]
+    public async Task Complete_FromAnotherThreadDuringAPublication_NeverRunsAlongsideOrBeforeIt()
+    {
+        var sut = CreateSut();
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var events = new List<string>();
+        using var subscription = sut.Subscribe(new Recorder<int>(
+            v => { lock (events) { events.Add($"next {v}"); } inside.Set(); release.Wait(ClientProbe.DefaultTimeout); },
+            () => { lock (events) { events.Add("completed"); } }));
+
+        var publishing = Task.Run(() => sut.Publish(1));
+        Assert.True(inside.Wait(ClientProbe.DefaultTimeout));
+        sut.Complete();
+        lock (events)
+        {
+            Assert.Equal(["next 1"], events);
+        }
+
+        release.Set();
+        Assert.True(await publishing.WaitAsync(ClientProbe.DefaultTimeout));
+        Assert.False(sut.Publish(2));
+        Assert.Equal(["next 1", "completed"], events);
     }
 }

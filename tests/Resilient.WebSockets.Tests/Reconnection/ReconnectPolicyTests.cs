@@ -15,7 +15,7 @@ public class ReconnectPolicyTests
     {
         var options = new ReconnectOptions { UseJitter = false, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(60), MinUptime = TimeSpan.FromSeconds(10) };
         configure?.Invoke(options);
-        return new ReconnectPolicy(options, _time, NullLogger.Instance, "test");
+        return new ReconnectPolicy(options, Timeout.InfiniteTimeSpan, _time, NullLogger.Instance, "test");
     }
 
     [Fact]
@@ -65,46 +65,71 @@ public class ReconnectPolicyTests
         Assert.False(sut.IsRetryable(new ArgumentException("bad uri")));
     }
 
+    private static Task<int> ConnectAsync(ReconnectPolicy sut, Func<int, ValueTask<int>> attempt, List<Exception>? failures = null, bool afterLoss = false) =>
+        sut.ConnectAsync((n, _) => attempt(n), (_, ex) => failures?.Add(ex), afterLoss, CancellationToken.None, CancellationToken.None);
+
     [Fact]
-    public async Task Pipeline_MaxAttempts_RunsThatManyAttemptsThenThrowsTheLast()
+    public async Task ConnectAsync_MaxAttempts_RunsThatManyAttemptsThenThrowsTheLast()
     {
         var sut = CreateSut(o => { o.MaxAttempts = 3; o.InitialDelay = TimeSpan.Zero; o.MaxDelay = TimeSpan.Zero; });
-        int attempts = 0;
+        var failures = new List<Exception>();
 
-        var error = await Assert.ThrowsAsync<WebSocketException>(() => sut.Pipeline.ExecuteAsync<int>(_ => throw new WebSocketException($"#{++attempts}")).AsTask());
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => ConnectAsync(sut, n => throw new WebSocketException($"#{n}"), failures));
 
-        Assert.Equal(3, attempts);
         Assert.Equal("#3", error.Message);
+        Assert.Equal(["#1", "#2", "#3"], failures.Select(f => f.Message));
     }
 
     [Fact]
-    public async Task Pipeline_Delays_UseTheInjectedClock()
+    public async Task ConnectAsync_Delays_UseTheInjectedClock()
     {
         var sut = CreateSut(o => o.MaxAttempts = 2);
-        int attempts = 0;
 
-        var run = sut.Pipeline.ExecuteAsync(_ => ++attempts == 1 ? throw new WebSocketException("once") : ValueTask.FromResult(attempts)).AsTask();
+        var run = ConnectAsync(sut, n => n == 1 ? throw new WebSocketException("once") : ValueTask.FromResult(n));
         await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(1));
 
         Assert.Equal(2, await run.WaitAsync(Testing.ClientProbe.DefaultTimeout));
     }
 
     [Fact]
-    public void Pipeline_Disabled_MakesOneAttempt()
+    public async Task ConnectAsync_AttemptOutlastsTheConnectTimeout_FailsWithATimeoutException()
     {
-        var sut = CreateSut(o => o.Enabled = false);
+        var options = new ReconnectOptions { MaxAttempts = 1 };
+        var sut = new ReconnectPolicy(options, TimeSpan.FromSeconds(7), _time, NullLogger.Instance, "test");
+        var failures = new List<Exception>();
 
-        Assert.Same(ResiliencePipeline.Empty, sut.Pipeline);
-        Assert.False(sut.ReconnectsAfterLoss);
+        var run = sut.ConnectAsync<int>(async (_, token) => { await Task.Delay(Timeout.Infinite, token); return 0; }, (_, ex) => failures.Add(ex), false, default, default);
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(7));
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => run.WaitAsync(Testing.ClientProbe.DefaultTimeout));
+        Assert.Same(error, Assert.Single(failures));
     }
 
     [Fact]
-    public void Pipeline_UserSupplied_ReplacesTheBuiltInPolicy()
+    public async Task ConnectAsync_AfterALostSession_WaitsOneBackoffDelayEvenWithAnAppPipeline()
     {
-        var custom = new ResiliencePipelineBuilder().Build();
-        var sut = CreateSut(o => o.Pipeline = custom);
+        // The app's pipeline would retry at once; a lost session must still be followed by a delay.
+        var sut = CreateSut(o => o.Pipeline = new ResiliencePipelineBuilder().Build());
+        int attempts = 0;
 
-        Assert.Same(custom, sut.Pipeline);
-        Assert.False(sut.IsBuiltIn);
+        var run = ConnectAsync(sut, _ => ValueTask.FromResult(++attempts), afterLoss: true);
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, attempts);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, await run.WaitAsync(Testing.ClientProbe.DefaultTimeout));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_AfterALostSessionWithTheWaitSkipped_AttemptsAtOnce()
+    {
+        var sut = CreateSut();
+        using var skip = new CancellationTokenSource();
+        await skip.CancelAsync();
+
+        int result = await sut.ConnectAsync((_, _) => ValueTask.FromResult(5), (_, _) => { }, afterLoss: true, skip.Token, CancellationToken.None);
+
+        Assert.Equal(5, result);
+        Assert.Equal(0, _time.AliveTimers);
     }
 }

@@ -1,0 +1,32 @@
+using System.Net.WebSockets;
+using Resilient.WebSockets.Sending;
+
+namespace Resilient.WebSockets.Connection;
+
+/// <summary>What a connect attempt made: the open socket, its coalescing transport (null on the runtime's own path or
+/// with a custom connector), and whether the runtime aborts it when a pong is late.</summary>
+internal sealed record ConnectedSocket(WebSocket Socket, CoalescingStream? Coalescer, bool KeepAliveTimesOut);
+
+/// <summary>Opens the socket of one attempt and says what it applied to it.</summary>
+internal interface ISocketConnector
+{
+    ValueTask<ConnectedSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken);
+}
+
+/// <summary>An app's <see cref="IWebSocketConnector"/>: its socket is checked, and nothing is assumed about it (no
+/// coalescing, and no keep-alive timeout, so an unexplained cancellation is a lost connection).</summary>
+internal sealed class CustomConnector(IWebSocketConnector inner) : ISocketConnector
+{
+    public async ValueTask<ConnectedSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var socket = await inner.ConnectAsync(uri, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException(SR.ConnectorReturnedNull);
+        if (socket.State != WebSocketState.Open)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException(SR.Format(SR.ConnectorReturnedNotOpen, socket.State));
+        }
+
+        return new ConnectedSocket(socket, Coalescer: null, KeepAliveTimesOut: false);
+    }
+}

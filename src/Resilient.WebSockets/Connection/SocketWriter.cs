@@ -1,0 +1,110 @@
+using System.Net.WebSockets;
+using Resilient.WebSockets.Sending;
+
+namespace Resilient.WebSockets.Connection;
+
+/// <summary>
+/// Every write to one session's socket, under the session's send lock (the socket allows one write at a time): the send
+/// loop's frames and batch flushes, the writes that go ahead of the queue (the <c>OnConnected</c> hook's, the
+/// heartbeat's), and the close frame.
+/// </summary>
+/// <remarks>No write is ever given a token that can fire while it runs (cancelling a WebSocket write aborts the socket);
+/// a token may only end the wait for the lock, except where a caller is told that cancelling aborts the session.</remarks>
+internal sealed class SocketWriter : IFrameWriter, IDisposable
+{
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly WebSocket _socket;
+    private readonly CoalescingStream? _coalescer;
+
+    public SocketWriter(WebSocket socket, CoalescingStream? coalescer)
+    {
+        _socket = socket;
+        _coalescer = coalescer;
+    }
+
+    public bool CanHold => _coalescer is not null;
+
+    public bool BatchFull(int heldMessages) =>
+        _coalescer!.Buffered >= CoalescingStream.FlushThreshold || heldMessages >= CoalescingStream.MaxBatchMessages;
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool hold)
+    {
+        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (hold)
+            {
+                _coalescer!.BufferNextWrite();
+            }
+
+            await _socket.SendAsync(data, messageType, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch when (hold)
+        {
+            _coalescer!.CancelBufferNextWrite();
+            throw;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public async ValueTask FlushAsync()
+    {
+        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await _coalescer!.FlushBatchAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>One whole message ahead of the queue, between two queued messages.</summary>
+    /// <param name="data">The payload.</param>
+    /// <param name="messageType">Text or binary.</param>
+    /// <param name="lockToken">Ends the wait for the lock.</param>
+    /// <param name="writeToken">Cancels the write itself, which aborts the socket.</param>
+    public async ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken lockToken, CancellationToken writeToken)
+    {
+        await _sendLock.WaitAsync(lockToken).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(data, messageType, endOfMessage: true, writeToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends the close frame if the socket can still send one; false when that write failed.</summary>
+    public async Task<bool> TryCloseOutputAsync(WebSocketCloseStatus status, string? description)
+    {
+        await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(status, description, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+#pragma warning disable CA1031 // The peer may be gone already; the session is ending either way.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public void Dispose() => _sendLock.Dispose();
+}

@@ -1,0 +1,53 @@
+using System.Net.WebSockets;
+
+namespace Resilient.WebSockets.Health;
+
+/// <summary>
+/// The WebSocket keep-alive: how the options are applied to a new <see cref="ClientWebSocket"/>, whether the runtime
+/// will then abort a socket whose pong is late, and how such an abort is told apart from other failures.
+/// </summary>
+/// <remarks>
+/// On net9 and later, with an interval and a finite timeout, the runtime pings every interval and aborts the socket when
+/// no pong comes within the timeout; the receive then fails with an <see cref="OperationCanceledException"/> that the
+/// client did not cause. On net8 the runtime only sends unsolicited pongs, which find nothing; the application heartbeat
+/// (<see cref="HeartbeatMonitor"/>) and the inactivity timeout (<see cref="InactivityMonitor"/>) are the detectors there.
+/// </remarks>
+internal static class KeepAlive
+{
+    /// <summary>Applies the interval (and, where the runtime has it, the timeout) before the app's own configuration runs.</summary>
+    public static void Apply(ClientWebSocketOptions socket, ReconnectingWebSocketOptions options)
+    {
+        socket.KeepAliveInterval = options.KeepAliveInterval;
+#if NET9_0_OR_GREATER
+        if (options.KeepAliveInterval > TimeSpan.Zero)
+        {
+            socket.KeepAliveTimeout = options.KeepAliveTimeout;
+        }
+#endif
+    }
+
+    /// <summary>Whether a socket configured with <paramref name="socket"/> is aborted by the runtime when a pong is late
+    /// (read after the app's configuration, which may have changed the settings).</summary>
+    public static bool TimesOut(ClientWebSocketOptions socket)
+    {
+#if NET9_0_OR_GREATER
+        return socket.KeepAliveInterval > TimeSpan.Zero && socket.KeepAliveTimeout != Timeout.InfiniteTimeSpan;
+#else
+        _ = socket;
+        return false;
+#endif
+    }
+
+    /// <summary>
+    /// Why a receive failed. The session never cancels a socket call and records its own reason before it aborts, so an
+    /// <see cref="OperationCanceledException"/> it did not cause on a socket with a pong timeout is the runtime's
+    /// keep-alive abort. On any other socket (a custom connector's, or one without the timeout) it is a lost connection.
+    /// </summary>
+    public static DisconnectReason Classify(Exception exception, bool keepAliveTimesOut) => exception switch
+    {
+        OperationCanceledException when keepAliveTimesOut => DisconnectReason.KeepAliveTimeout,
+        WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } => DisconnectReason.ConnectionLost,
+        WebSocketException { InnerException: null, WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType } => DisconnectReason.ProtocolError,
+        _ => DisconnectReason.ConnectionLost,
+    };
+}

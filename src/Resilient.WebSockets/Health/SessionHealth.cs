@@ -1,0 +1,63 @@
+namespace Resilient.WebSockets.Health;
+
+/// <summary>
+/// Every dead-peer detector of one session in one place: the keep-alive classification of a failed receive, the
+/// application heartbeat (and the filter that keeps its replies off <c>Messages</c>), and the inactivity timeout.
+/// A detector that fires ends the session through <c>onDead</c> with its own reason.
+/// </summary>
+internal sealed class SessionHealth : IAsyncDisposable
+{
+    private readonly bool _keepAliveTimesOut;
+    private readonly InactivityMonitor? _inactivity;
+    private readonly HeartbeatMonitor? _heartbeat;
+
+    /// <param name="options">The client's options.</param>
+    /// <param name="keepAliveTimesOut">Whether the runtime aborts this socket when a pong is late (the connector says).</param>
+    /// <param name="sendText">Writes one text message ahead of the queue (the heartbeat).</param>
+    /// <param name="onDead">Ends the session with a reason and the exception that explains it.</param>
+    public SessionHealth(ReconnectingWebSocketOptions options, bool keepAliveTimesOut, Func<string, CancellationToken, ValueTask> sendText, Action<DisconnectReason, Exception> onDead)
+    {
+        _keepAliveTimesOut = keepAliveTimesOut;
+        var time = options.TimeProvider;
+        if (options.InactivityTimeout is { } inactivity)
+        {
+            _inactivity = new InactivityMonitor(inactivity, time, timeout =>
+                onDead(DisconnectReason.InactivityTimeout, new TimeoutException(SR.Format(SR.InactivityTimedOut, timeout))));
+        }
+
+        if (options.Heartbeat is { } heartbeat)
+        {
+            _heartbeat = new HeartbeatMonitor(heartbeat, time, sendText, timeout =>
+                onDead(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(SR.HeartbeatTimedOut, timeout))));
+        }
+    }
+
+    /// <summary>The queue flows: the heartbeat starts.</summary>
+    public void Start() => _heartbeat?.Start();
+
+    /// <summary>A frame arrived.</summary>
+    public void OnActivity() => _inactivity?.OnActivity();
+
+    /// <summary>Whether <paramref name="message"/> goes to the observers (a heartbeat reply does not, unless asked).</summary>
+    public bool ShouldPublish(WebSocketMessage message) =>
+        _heartbeat is null || !_heartbeat.IsReply(message) || _heartbeat.PublishReplies;
+
+    /// <summary>Why a receive failed (see <see cref="KeepAlive.Classify"/>).</summary>
+    public DisconnectReason Classify(Exception exception) => KeepAlive.Classify(exception, _keepAliveTimesOut);
+
+    /// <summary>The session is ending: no detector fires any more.</summary>
+    public void Stop()
+    {
+        _inactivity?.Dispose();
+        _heartbeat?.Stop();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _inactivity?.Dispose();
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+namespace Resilient.WebSockets.Internal;
+
+/// <summary>The client's event streams and the one pump that delivers them all, in the order they happened.</summary>
+internal sealed class ClientEvents
+{
+    public ClientEvents(Action<Exception> onObserverError)
+    {
+        Pump = new EventPump();
+        StateChanges = new EventStream<ConnectionStateChange>(Pump, onObserverError, replayLatest: true,
+            initial: new ConnectionStateChange(ConnectionState.NotStarted, ConnectionState.NotStarted, null, null));
+        Connected = new EventStream<ConnectedInfo>(Pump, onObserverError);
+        Disconnected = new EventStream<DisconnectedInfo>(Pump, onObserverError);
+        Dropped = new EventStream<DroppedMessage>(Pump, onObserverError);
+    }
+
+    public EventPump Pump { get; }
+
+    public EventStream<ConnectionStateChange> StateChanges { get; }
+
+    public EventStream<ConnectedInfo> Connected { get; }
+
+    public EventStream<DisconnectedInfo> Disconnected { get; }
+
+    public EventStream<DroppedMessage> Dropped { get; }
+
+    /// <summary>Queues the completion of every stream, after every event posted so far.</summary>
+    public void Complete()
+    {
+        Connected.Complete();
+        Disconnected.Complete();
+        Dropped.Complete();
+        StateChanges.Complete();
+    }
+}

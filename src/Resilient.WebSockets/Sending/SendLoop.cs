@@ -1,0 +1,195 @@
+using Microsoft.Extensions.Logging;
+using Resilient.WebSockets.Diagnostics;
+
+namespace Resilient.WebSockets.Sending;
+
+/// <summary>
+/// The one writer of queued messages on a session: drains the send queue through the session's <see cref="IFrameWriter"/>.
+/// On a coalescing transport each message is held in the batch, and the batch is written in one write when the queue
+/// runs empty or the batch is full; the messages' sends complete only after that write succeeded. When a write fails,
+/// the whole unwritten batch goes back to the front of the queue, in order, and the session is told.
+/// </summary>
+#pragma warning disable CA1001 // The source has no timer; the loop disposes it when it ends.
+internal sealed class SendLoop
+#pragma warning restore CA1001
+{
+    private readonly SendQueue _queue;
+    private readonly IFrameWriter _writer;
+    private readonly Action<Exception> _onFailed;
+    private readonly ILogger _logger;
+    private readonly string _name;
+    private readonly CancellationTokenSource _stopWaiting = new();
+    private readonly List<OutgoingMessage> _held = [];
+    private volatile bool _stopWriting;
+    private Task _loop = Task.CompletedTask;
+
+    public SendLoop(SendQueue queue, IFrameWriter writer, Action<Exception> onFailed, ILogger logger, string name)
+    {
+        _queue = queue;
+        _writer = writer;
+        _onFailed = onFailed;
+        _logger = logger;
+        _name = name;
+    }
+
+    /// <summary>Completes when the loop has ended (after a stop, or a failed write).</summary>
+    public Task Completion => _loop;
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Ends the loop: with <paramref name="flush"/>, once the queue is empty; otherwise after the write under way.</summary>
+    public void Stop(bool flush)
+    {
+        if (!flush)
+        {
+            _stopWriting = true;
+        }
+
+        try
+        {
+            _stopWaiting.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already ended and disposed.
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (!_stopWriting)
+            {
+                if (!_queue.TryTake(out var message))
+                {
+                    if (_held.Count > 0)
+                    {
+                        if (!await TryFlushAsync().ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    if (!await WaitForMessagesAsync().ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (!await TryWriteAsync(message).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            if (_held.Count > 0)
+            {
+                await TryFlushAsync().ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // A bug here must end the session, not the process.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RequeueHeld();
+            Log.LoopFailed(_logger, _name, ex);
+            _onFailed(ex);
+        }
+        finally
+        {
+            _stopWaiting.Dispose();
+        }
+    }
+
+    /// <summary>Waits for the queue; false when the loop should end (stopped, or the queue closed).</summary>
+    private async ValueTask<bool> WaitForMessagesAsync()
+    {
+        if (_stopWaiting.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        try
+        {
+            return await _queue.WaitToReadAsync(_stopWaiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: drain what is left when flushing (the next take), or end.
+            return true;
+        }
+    }
+
+    private async ValueTask<bool> TryWriteAsync(OutgoingMessage message)
+    {
+        bool hold = _writer.CanHold;
+        try
+        {
+            await _writer.WriteAsync(message.Data, message.MessageType, hold).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed write ends the session; the messages wait for the next one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RequeueHeld();
+            _queue.Requeue(message);
+            Fail(ex);
+            return false;
+        }
+
+        if (!hold)
+        {
+            _queue.MarkWritten(message);
+            return true;
+        }
+
+        _held.Add(message);
+        return !_writer.BatchFull(_held.Count) || await TryFlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the held batch: its sends complete on success; on failure it goes back to the queue and the session ends.</summary>
+    private async ValueTask<bool> TryFlushAsync()
+    {
+        try
+        {
+            await _writer.FlushAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed write ends the session; the batch waits for the next one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RequeueHeld();
+            Fail(ex);
+            return false;
+        }
+
+        foreach (var message in _held)
+        {
+            _queue.MarkWritten(message);
+        }
+
+        _held.Clear();
+        return true;
+    }
+
+    private void RequeueHeld()
+    {
+        foreach (var message in _held)
+        {
+            _queue.Requeue(message);
+        }
+
+        _held.Clear();
+    }
+
+    private void Fail(Exception ex)
+    {
+        Log.SendFailed(_logger, _name, ex);
+        _onFailed(ex);
+    }
+}
