@@ -506,6 +506,7 @@ public class ReconnectingWebSocketTests
             Assert.Equal("The message was not sent: ClearPendingSends removed it from the send queue.", error.Message);
         }
 
+        await probe.WaitForDropsAsync(3); // delivered through the pump, after ClearPendingSends returned
         Assert.Equal(
             [new DroppedMessage(MessageDirection.Outgoing, WebSocketMessageType.Text, 1, DropReason.Cleared),
              new DroppedMessage(MessageDirection.Outgoing, WebSocketMessageType.Binary, 2, DropReason.Cleared),
@@ -675,6 +676,7 @@ public class ReconnectingWebSocketTests
         var lost = await Assert.ThrowsAsync<MessageDroppedException>(() => queued.WaitAsync(ClientProbe.DefaultTimeout));
         Assert.Equal(DropReason.Disconnected, lost.Reason);
         Assert.Equal(0, sut.PendingSendCount);
+        await probe.WaitForDropsAsync(3); // events reach observers through the pump, after the task faulted
         Assert.Equal([DropReason.NotConnected, DropReason.NotConnected, DropReason.Disconnected], probe.Drops.Select(d => d.Reason));
     }
 
