@@ -25,8 +25,6 @@ internal sealed class Broadcast<T> : IObservable<T>
 
     public Broadcast(Action<Exception> onObserverError) => _onObserverError = onObserverError;
 
-    public bool IsCompleted => Volatile.Read(ref _phase) == Completed;
-
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
