@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilient.WebSockets.Connection;
@@ -26,7 +25,6 @@ namespace Resilient.WebSockets;
 public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposable
 {
     private const string DisposeDescription = "client disposed";
-    private const int MaxCloseDescriptionBytes = 123;
 
     /// <summary>Guards starting, stopping and disposing. Lock order: this lock, then the state machine's; nothing else is
     /// taken under it, and no user code runs under it (events are only posted to the pump).</summary>
@@ -148,7 +146,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         string? statusDescription = null,
         CancellationToken cancellationToken = default)
     {
-        ValidateClose(closeStatus, statusDescription);
+        CloseArguments.Validate(closeStatus, statusDescription);
         bool flush = _options.SendQueue.FlushOnStop;
         var stopped = StopCoreAsync(new StopRequest(DisconnectReason.Stopped, closeStatus, statusDescription, flush, cancellationToken));
         return flush ? stopped : DiscardAfterAsync(stopped);
@@ -276,30 +274,5 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _dispatcher.Complete();
         _supervisor.Dispose();
         _events.Complete();
-    }
-
-    private static void ValidateClose(WebSocketCloseStatus closeStatus, string? statusDescription)
-    {
-        int code = (int)closeStatus;
-        if (code < 1000 || code > 4999 || code is 1004 or 1006 or 1015)
-        {
-            throw new ArgumentOutOfRangeException(nameof(closeStatus), closeStatus,
-                SR.Format(SR.CloseStatusInvalid, code));
-        }
-
-        if (statusDescription is null)
-        {
-            return;
-        }
-
-        if (closeStatus == WebSocketCloseStatus.Empty && statusDescription.Length > 0)
-        {
-            throw new ArgumentException(SR.CloseDescriptionWithEmpty, nameof(statusDescription));
-        }
-
-        if (Encoding.UTF8.GetByteCount(statusDescription) > MaxCloseDescriptionBytes)
-        {
-            throw new ArgumentException(SR.Format(SR.CloseDescriptionTooLong, Encoding.UTF8.GetByteCount(statusDescription), MaxCloseDescriptionBytes), nameof(statusDescription));
-        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using Microsoft.Extensions.Logging;
 using Resilient.WebSockets.IntegrationTests.Infrastructure;
 using Resilient.WebSockets.Testing;
 
@@ -14,8 +13,7 @@ public class RedactionTests
     public async Task ConnectFailedConnectAndDrop_NoSecretInLogsExceptionsOrToString()
     {
         await using var server = await TestServer.StartAsync();
-        var seen = new List<string>();
-        using var loggerFactory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(new CapturingProvider(seen)));
+        using var loggerFactory = new CapturingLoggerFactory();
         int attempt = 0;
         var options = new ReconnectingWebSocketOptions
         {
@@ -32,7 +30,7 @@ public class RedactionTests
         await probe.WaitForConnectsAsync(2);
         await client.DisposeAsync();
 
-        var texts = new List<string>(seen);
+        var texts = loggerFactory.Lines.Select(line => line.ToString()).ToList();
         texts.AddRange(probe.States.Select(s => s.ToString()));
         texts.AddRange(probe.Connects.Select(c => c.ToString()));
         texts.AddRange(probe.Disconnects.Select(d => d.ToString()));
@@ -57,30 +55,5 @@ public class RedactionTests
     {
         Assert.Equal("ws://host/path", Internal.Redaction.Uri($"ws://user:{Secret}@host/path?token={Secret}#{Secret}"));
         Assert.Equal("/relative", Internal.Redaction.Uri($"/relative?token={Secret}"));
-    }
-
-    private sealed class CapturingProvider(List<string> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Capturing(lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Capturing(List<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (lines)
-                {
-                    lines.Add($"{formatter(state, exception)} {exception}");
-                }
-            }
-        }
     }
 }

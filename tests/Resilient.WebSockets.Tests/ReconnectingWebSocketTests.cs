@@ -10,26 +10,11 @@ namespace Resilient.WebSockets.Tests;
 /// <summary>The client's behaviour with no network: an in-memory connector and a fake clock, no sleeps.</summary>
 public class ReconnectingWebSocketTests
 {
-    private static readonly Uri Endpoint = new("ws://example.test/socket");
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(7);
-
     private readonly TestTimeProvider _time = new();
     private readonly InMemoryConnector _connector = new();
 
-    private ReconnectingWebSocket CreateSut(Action<ReconnectingWebSocketOptions>? configure = null)
-    {
-        var options = new ReconnectingWebSocketOptions
-        {
-            Uri = Endpoint,
-            Connector = _connector,
-            TimeProvider = _time,
-            ConnectTimeout = ConnectTimeout,
-            CloseTimeout = TimeSpan.FromSeconds(3),
-            Reconnect = { UseJitter = false, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(8), MinUptime = TimeSpan.FromSeconds(10) },
-        };
-        configure?.Invoke(options);
-        return new ReconnectingWebSocket(options);
-    }
+    private ReconnectingWebSocket CreateSut(Action<ReconnectingWebSocketOptions>? configure = null) =>
+        TestClients.Create(_connector, _time, configure);
 
     private static Func<int, CancellationToken, Task<Exception?>> FailFirst(int failures, Func<Exception>? error = null) =>
         (attempt, _) => Task.FromResult(attempt <= failures ? (error ?? (() => new WebSocketException("refused (test)")))() : null);
@@ -99,10 +84,12 @@ public class ReconnectingWebSocketTests
     [Fact]
     public async Task StartAsync_AttemptHangs_TimesOutAfterConnectTimeoutAndRetries()
     {
+        var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _connector.Script = async (attempt, token) =>
         {
             if (attempt == 1)
             {
+                hanging.SetResult();
                 await Task.Delay(Timeout.Infinite, token);
             }
 
@@ -112,7 +99,8 @@ public class ReconnectingWebSocketTests
         using var probe = new ClientProbe(sut);
 
         var start = sut.StartAsync();
-        await _time.AdvanceWhenWaitingAsync(ConnectTimeout);
+        await hanging.Task.WaitAsync(ClientProbe.DefaultTimeout); // the timer exists before the attempt reaches the connector
+        await _time.AdvanceWhenWaitingAsync(TestClients.ConnectTimeout);
         await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(1));
         await start.WaitAsync(ClientProbe.DefaultTimeout);
 
@@ -704,7 +692,7 @@ public class ReconnectingWebSocketTests
         using var release = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
         using var sut = CreateSut();
-        using var slow = SubscribeSlowObserver(sut, entered, release);
+        using var slow = TestClients.SubscribeSlowObserver(sut, entered, release);
         using var probe = new ClientProbe(sut);
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
         var server = await _connector.AcceptAsync();
@@ -729,7 +717,7 @@ public class ReconnectingWebSocketTests
         using var entered = new ManualResetEventSlim();
         using var sut = CreateSut();
         var order = new List<string>();
-        using var slow = SubscribeSlowObserver(sut, entered, release);
+        using var slow = TestClients.SubscribeSlowObserver(sut, entered, release);
         using var messages = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(m => { lock (order) { order.Add(m.Text); } }));
         using var disconnects = sut.Disconnected.Subscribe(new Recorder<DisconnectedInfo>(d => { lock (order) { order.Add($"disconnected: {d.Reason}"); } }));
         using var probe = new ClientProbe(sut);
@@ -750,44 +738,6 @@ public class ReconnectingWebSocketTests
 
         Assert.Equal(["first", "second", "third", "disconnected: ClosedByServer"], order);
     }
-
-    [Fact]
-    public async Task Messages_ReceiveBufferFullWithDropOldest_ReportsEachDroppedIncomingMessage()
-    {
-        using var release = new ManualResetEventSlim();
-        using var entered = new ManualResetEventSlim();
-        using var sut = CreateSut(o =>
-        {
-            o.ReceiveBuffer.Capacity = 2;
-            o.ReceiveBuffer.FullMode = ReceiveBufferFullMode.DropOldest;
-        });
-        using var slow = SubscribeSlowObserver(sut, entered, release);
-        using var probe = new ClientProbe(sut);
-        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
-        var server = await _connector.AcceptAsync();
-
-        await server.SendTextAsync("1");
-        Assert.True(entered.Wait(ClientProbe.DefaultTimeout));
-        foreach (var text in new[] { "2", "3", "4", "5" })
-        {
-            await server.SendTextAsync(text);
-        }
-
-        await probe.WaitUntilAsync(p => p.Drops.Count == 2, "two dropped incoming messages");
-        release.Set();
-        await probe.WaitForMessagesAsync(3);
-
-        Assert.Equal(["1", "4", "5"], probe.Texts);
-        Assert.All(probe.Drops, d => Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Text, 1, DropReason.ReceiveBufferFull), d));
-    }
-
-    /// <summary>An observer that signals <paramref name="entered"/> and then blocks until <paramref name="release"/>.</summary>
-    private static IDisposable SubscribeSlowObserver(ReconnectingWebSocket sut, ManualResetEventSlim entered, ManualResetEventSlim release) =>
-        sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
-        {
-            entered.Set();
-            release.Wait(ClientProbe.DefaultTimeout);
-        }));
 
     private static Mock<WebSocket> BrokenSocket()
     {

@@ -15,20 +15,8 @@ public class DeadPeerDetectionTests
     private readonly TestTimeProvider _time = new();
     private readonly InMemoryConnector _connector = new();
 
-    private ReconnectingWebSocket CreateSut(Action<ReconnectingWebSocketOptions> configure)
-    {
-        var options = new ReconnectingWebSocketOptions
-        {
-            Uri = new Uri("ws://example.test/"),
-            Connector = _connector,
-            TimeProvider = _time,
-            ConnectTimeout = TimeSpan.FromSeconds(7),
-            CloseTimeout = TimeSpan.FromSeconds(3),
-            Reconnect = { UseJitter = false, InitialDelay = TimeSpan.FromSeconds(1) },
-        };
-        configure(options);
-        return new ReconnectingWebSocket(options);
-    }
+    private ReconnectingWebSocket CreateSut(Action<ReconnectingWebSocketOptions> configure) =>
+        TestClients.Create(_connector, _time, configure);
 
     /// <summary>Proves the session is still alive: a message from the server gets through.</summary>
     private static async Task AssertStillConnectedAsync(ServerEnd server, ClientProbe probe, string marker)

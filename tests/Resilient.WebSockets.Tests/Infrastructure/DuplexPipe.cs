@@ -16,6 +16,7 @@ public static class DuplexPipe
     {
         private byte[] _current = [];
         private int _offset;
+        private TaskCompletionSource? _writeGate;
 
         public override bool CanRead => true;
 
@@ -33,7 +34,14 @@ public static class DuplexPipe
             var error = new IOException("Connection reset (test).");
             incoming.Writer.TryComplete(error);
             outgoing.Writer.TryComplete(error);
+            _writeGate?.TrySetException(error);
         }
+
+        /// <summary>From now on writes on this end wait (as on a full TCP window) until <see cref="ReleaseWrites"/>; closing the
+        /// stream fails the waiting write.</summary>
+        public void HoldWrites() => Volatile.Write(ref _writeGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        public void ReleaseWrites() => Interlocked.Exchange(ref _writeGate, null)?.TrySetResult();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -63,12 +71,27 @@ public static class DuplexPipe
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (!outgoing.Writer.TryWrite(buffer.ToArray()))
+            if (Volatile.Read(ref _writeGate) is { } gate)
+            {
+                return WriteWhenReleasedAsync(gate.Task, buffer.ToArray(), cancellationToken);
+            }
+
+            Write(buffer.ToArray());
+            return ValueTask.CompletedTask;
+        }
+
+        private async ValueTask WriteWhenReleasedAsync(Task released, byte[] bytes, CancellationToken cancellationToken)
+        {
+            await released.WaitAsync(cancellationToken);
+            Write(bytes);
+        }
+
+        private void Write(byte[] bytes)
+        {
+            if (!outgoing.Writer.TryWrite(bytes))
             {
                 throw new IOException("Connection reset (test).");
             }
-
-            return ValueTask.CompletedTask;
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
@@ -96,6 +119,7 @@ public static class DuplexPipe
                 // As a socket does: the peer reads end-of-stream, and a read pending here ends too.
                 outgoing.Writer.TryComplete();
                 incoming.Writer.TryComplete();
+                _writeGate?.TrySetException(new ObjectDisposedException(nameof(PipeEndStream)));
             }
 
             base.Dispose(disposing);

@@ -34,7 +34,7 @@ public sealed class InMemoryConnector : IWebSocketConnector
         var (clientStream, serverStream) = DuplexPipe.Create();
         var client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        var end = new ServerEnd(server, serverStream, attempt);
+        var end = new ServerEnd(server, serverStream, clientStream, attempt);
         if (AnswerCloses)
         {
             end.StartAnsweringCloses();
@@ -50,7 +50,7 @@ public sealed class InMemoryConnector : IWebSocketConnector
 }
 
 /// <summary>The server side of one in-memory connection.</summary>
-public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream, int attempt)
+public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream, DuplexPipe.PipeEndStream clientStream, int attempt)
 {
     public WebSocket Socket { get; } = socket;
 
@@ -59,26 +59,9 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
     public Task SendTextAsync(string text) =>
         Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
 
-    /// <summary>Receives one whole message; a close frame comes back as null.</summary>
-    public async Task<string?> ReceiveTextAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        int count = 0;
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            count += result.Count;
-            if (result.EndOfMessage)
-            {
-                return Encoding.UTF8.GetString(buffer, 0, count);
-            }
-        }
-    }
+    /// <summary>Receives one whole message as text; a close frame comes back as null.</summary>
+    public async Task<string?> ReceiveTextAsync() =>
+        await ReceiveAsync() is { } message ? Encoding.UTF8.GetString(message.Data) : null;
 
     /// <summary>Reads and discards until the client's close frame, then answers it; ends by itself when the connection does.</summary>
     public void StartAnsweringCloses() => _ = Task.Run(async () =>
@@ -100,6 +83,32 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
             // The connection ended: nothing left to answer.
         }
     });
+
+    /// <summary>The client's writes wait from now on, as when the server stops reading and the TCP window fills.</summary>
+    public void HoldClientWrites() => clientStream.HoldWrites();
+
+    public void ReleaseClientWrites() => clientStream.ReleaseWrites();
+
+    /// <summary>Receives one whole message with its type; a close frame comes back as null.</summary>
+    public async Task<(WebSocketMessageType Type, byte[] Data)?> ReceiveAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        int count = 0;
+        while (true)
+        {
+            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, buffer[..count]);
+            }
+        }
+    }
 
     /// <summary>Breaks the connection as a reset would: both directions fail with an I/O error.</summary>
     public void Kill() => stream.Break();

@@ -1,8 +1,12 @@
+using Resilient.WebSockets.Testing;
+
 namespace Resilient.WebSockets.Tests.Infrastructure;
 
 /// <summary>Clients on the in-memory connector and a fake clock, with short, jitter-free delays.</summary>
 public static class TestClients
 {
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(7);
+
     public static ReconnectingWebSocket Create(InMemoryConnector connector, TestTimeProvider time, Action<ReconnectingWebSocketOptions>? configure = null)
     {
         var options = new ReconnectingWebSocketOptions
@@ -10,11 +14,19 @@ public static class TestClients
             Uri = new Uri("ws://example.test/socket"),
             Connector = connector,
             TimeProvider = time,
-            ConnectTimeout = TimeSpan.FromSeconds(7),
+            ConnectTimeout = ConnectTimeout,
             CloseTimeout = TimeSpan.FromSeconds(3),
             Reconnect = { UseJitter = false, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(8), MinUptime = TimeSpan.FromSeconds(10) },
         };
         configure?.Invoke(options);
         return new ReconnectingWebSocket(options);
     }
+
+    /// <summary>An observer that signals <paramref name="entered"/> and then blocks until <paramref name="release"/>.</summary>
+    public static IDisposable SubscribeSlowObserver(ReconnectingWebSocket sut, ManualResetEventSlim entered, ManualResetEventSlim release) =>
+        sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ =>
+        {
+            entered.Set();
+            release.Wait(ClientProbe.DefaultTimeout);
+        }));
 }
