@@ -1,0 +1,130 @@
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Resilient.WebSockets.Health;
+using Resilient.WebSockets.Internal;
+using Resilient.WebSockets.Receiving;
+using Resilient.WebSockets.Tests.Infrastructure;
+
+namespace Resilient.WebSockets.Tests.Receiving;
+
+/// <summary>The receive loop on an in-memory WebSocket pair, delivering inline so each hand-over is visible at once.</summary>
+public sealed class ReceiveLoopTests : IDisposable
+{
+    private const int MaxMessageSize = 1024;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<WebSocketMessage> _delivered = [];
+    private readonly List<(WebSocketMessageType Type, int Length, DropReason Reason)> _dropped = [];
+    private readonly WebSocket _client;
+    private readonly WebSocket _server;
+    private readonly DuplexPipe.PipeEndStream _serverStream;
+    private readonly MessageDispatcher _dispatcher;
+
+    public ReceiveLoopTests()
+    {
+        var (clientStream, serverStream) = DuplexPipe.Create();
+        _serverStream = serverStream;
+        _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+        _server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var messages = new Broadcast<WebSocketMessage>(_ => { });
+        messages.Subscribe(new Testing.Recorder<WebSocketMessage>(_delivered.Add));
+        _dispatcher = new MessageDispatcher(new ReceiveBufferOptions { DeliverInline = true }, messages, (type, length, reason) => _dropped.Add((type, length, reason)));
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _server.Dispose();
+    }
+
+    private ReceiveLoop CreateSut(HeartbeatOptions? heartbeat = null)
+    {
+        var options = new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), Heartbeat = heartbeat, TimeProvider = new TestTimeProvider() };
+        var health = new SessionHealth(options, keepAliveTimesOut: false, (_, _) => default, (_, _) => { });
+        return new ReceiveLoop(_client, _dispatcher, health, MaxMessageSize, NullLogger.Instance, "test");
+    }
+
+    private Task SendAsync(string text, bool endOfMessage = true) =>
+        _server.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage, CancellationToken.None);
+
+    [Fact]
+    public async Task Fragments_AreHandedOverAsOneMessage_AndTheServersCloseEndsTheLoop()
+    {
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+
+        await SendAsync("hel", endOfMessage: false);
+        await SendAsync("lo");
+        await _server.SendAsync(new byte[] { 7 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+
+        var outcome = await run.WaitAsync(Timeout);
+        Assert.Equal(ReceiveEnd.ClosedByServer, outcome.End);
+        Assert.Equal(["hello"], _delivered.Where(m => m.MessageType == WebSocketMessageType.Text).Select(m => m.Text));
+        Assert.Equal(new byte[] { 7 }, _delivered[1].Data.ToArray());
+        Assert.Equal("done", _client.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task AMessageOverTheLimit_IsReportedDropped_NothingOfItIsPublished_AndTheLoopEnds()
+    {
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+
+        await SendAsync("small");
+        await SendAsync(new string('x', 700), endOfMessage: false);
+        await SendAsync(new string('x', 700));
+
+        var outcome = await run.WaitAsync(Timeout);
+        Assert.Equal(ReceiveEnd.MessageTooLarge, outcome.End);
+        Assert.Equal(["small"], _delivered.Select(m => m.Text));
+        var (type, length, reason) = Assert.Single(_dropped);
+        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.Equal(DropReason.MessageTooLarge, reason);
+        Assert.True(length > MaxMessageSize, $"reported length {length}");
+    }
+
+    [Fact]
+    public async Task AMessageOfExactlyTheLimit_IsDelivered()
+    {
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+
+        await SendAsync(new string('x', MaxMessageSize));
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+        await run.WaitAsync(Timeout);
+        Assert.Equal(MaxMessageSize, Assert.Single(_delivered).Text.Length);
+        Assert.Empty(_dropped);
+    }
+
+    [Fact]
+    public async Task HeartbeatReplies_AreKeptOffMessages_UnlessAskedFor()
+    {
+        using var sut = CreateSut(new HeartbeatOptions());
+        var run = sut.RunAsync(CancellationToken.None);
+
+        await SendAsync("pong");
+        await SendAsync("data");
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+        await run.WaitAsync(Timeout);
+        Assert.Equal(["data"], _delivered.Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task ABrokenConnection_EndsTheLoopAsFailed_WithTheError()
+    {
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+        await SendAsync("before");
+
+        _serverStream.Break();
+
+        var outcome = await run.WaitAsync(Timeout);
+        Assert.Equal(ReceiveEnd.Failed, outcome.End);
+        Assert.NotNull(outcome.Exception);
+        Assert.Equal(["before"], _delivered.Select(m => m.Text));
+    }
+}
