@@ -35,7 +35,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
         _writer = new SocketWriter(_socket, connected.Coalescer);
         _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, SendHeartbeatAsync, Abort);
         _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.Logger, context.Name);
-        _sender = new SendLoop(context.Sender.Queue, _writer, ex => Abort(DisconnectReason.ConnectionLost, ex), context.Logger, context.Name);
+        _sender = new SendLoop(context.Sender.Queue, _writer, OnWriteFailed, context.Logger, context.Name);
     }
 
     /// <summary>When the socket opened, as a <see cref="TimeProvider"/> timestamp.</summary>
@@ -206,6 +206,16 @@ internal sealed class WebSocketSession : IAsyncDisposable
         finally
         {
             message.ReturnBuffer();
+        }
+    }
+
+    /// <summary>A queued message's write failed: the connection is lost, unless the runtime's keep-alive aborted the
+    /// socket, which the receive loop reports (it fails on the same abort).</summary>
+    private void OnWriteFailed(Exception exception)
+    {
+        if (!_health.IsKeepAliveAbort(_socket.State))
+        {
+            Abort(DisconnectReason.ConnectionLost, exception);
         }
     }
 

@@ -39,6 +39,15 @@ internal static class KeepAlive
     }
 
     /// <summary>
+    /// Whether a socket found <see cref="WebSocketState.Aborted"/> after a failed write was aborted by the runtime for a
+    /// late pong. The session aborts a socket only after it has recorded its own reason, so on a socket with a pong
+    /// timeout an abort it has not recorded is the runtime's. A write on such a socket fails at the same moment as the
+    /// pending receive, and often first: it must not report the lost pong as a lost connection.
+    /// </summary>
+    public static bool IsRuntimeAbort(WebSocketState socketState, bool keepAliveTimesOut) =>
+        keepAliveTimesOut && socketState == WebSocketState.Aborted;
+
+    /// <summary>
     /// Why a receive failed. The session never cancels a socket call and records its own reason before it aborts, so an
     /// <see cref="OperationCanceledException"/> it did not cause on a socket with a pong timeout is the runtime's
     /// keep-alive abort. On any other socket (a custom connector's, or one without the timeout) it is a lost connection.

@@ -1,3 +1,5 @@
+using System.Net.WebSockets;
+
 namespace Resilient.WebSockets.Health;
 
 /// <summary>
@@ -44,6 +46,10 @@ internal sealed class SessionHealth : IAsyncDisposable
 
     /// <summary>Why a receive failed (see <see cref="KeepAlive.Classify"/>).</summary>
     public DisconnectReason Classify(Exception exception) => KeepAlive.Classify(exception, _keepAliveTimesOut);
+
+    /// <summary>Whether a failed write is the runtime's keep-alive abort (see <see cref="KeepAlive.IsRuntimeAbort"/>):
+    /// then the write does not decide the reason; the receive loop fails on the same abort and reports it.</summary>
+    public bool IsKeepAliveAbort(WebSocketState socketState) => KeepAlive.IsRuntimeAbort(socketState, _keepAliveTimesOut);
 
     /// <summary>The session is ending: no detector fires any more.</summary>
     public void Stop()

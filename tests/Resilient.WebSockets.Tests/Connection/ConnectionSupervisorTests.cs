@@ -3,10 +3,7 @@ using System.Reactive;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Resilient.WebSockets.Connection;
-using Resilient.WebSockets.Internal;
-using Resilient.WebSockets.Receiving;
 using Resilient.WebSockets.Reconnection;
-using Resilient.WebSockets.Sending;
 using Resilient.WebSockets.Tests.Infrastructure;
 
 namespace Resilient.WebSockets.Tests.Connection;
@@ -27,7 +24,7 @@ public sealed class ConnectionSupervisorTests : IDisposable
 
     public ConnectionSupervisorTests()
     {
-        var options = new ReconnectingWebSocketOptions
+        var (context, state) = TestContexts.Create(new ReconnectingWebSocketOptions
         {
             Uri = new Uri("ws://example.test/socket"),
             Connector = _connector,
@@ -35,14 +32,11 @@ public sealed class ConnectionSupervisorTests : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(7),
             CloseTimeout = TimeSpan.FromSeconds(3),
             Reconnect = { UseJitter = false, InitialDelay = InitialDelay, MaxDelay = InitialDelay, MaxAttempts = 3 },
-        }.ValidateAndCopy();
-        var logger = NullLogger.Instance;
-        var events = new ClientEvents(_ => { });
-        var dispatcher = new MessageDispatcher(options.ReceiveBuffer, new Broadcast<WebSocketMessage>(_ => { }), (_, _, _) => { });
-        _state = new ConnectionStateMachine(logger, "test", events);
-        var sender = new MessageSender(options.SendQueue, _time, () => _state.Current == ConnectionState.Connected, events.Dropped, logger, "test");
-        var context = new ClientContext(options, "test", logger, sender, dispatcher, events);
-        _sut = new ConnectionSupervisor(context, _state, new ReconnectPolicy(options.Reconnect, options.ConnectTimeout, _time, logger, "test"));
+        });
+        _state = state;
+        var options = context.Options;
+        _sut = new ConnectionSupervisor(context, _state, new ReconnectPolicy(options.Reconnect, options.ConnectTimeout, _time, NullLogger.Instance, "test"));
+        var events = context.Events;
 
         events.StateChanges.Subscribe(Observer.Create<ConnectionStateChange>(change => Record($"state {change.Current}")));
         events.Connected.Subscribe(Observer.Create<ConnectedInfo>(info => Record($"connected {info.Attempt}")));

@@ -1,0 +1,110 @@
+using System.Net.WebSockets;
+using Resilient.WebSockets.Connection;
+using Resilient.WebSockets.Sending;
+using Resilient.WebSockets.Tests.Infrastructure;
+
+namespace Resilient.WebSockets.Tests.Connection;
+
+public class WebSocketSessionTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private static (WebSocketSession Session, ClientContext Context) CreateSut(WebSocket socket, bool keepAliveTimesOut)
+    {
+        var (context, _) = TestContexts.Create(new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), TimeProvider = new TestTimeProvider() });
+        return (new WebSocketSession(new ConnectedSocket(socket, Coalescer: null, keepAliveTimesOut), context), context);
+    }
+
+    [Fact]
+    public async Task RuntimeKeepAliveAbort_AWriteThatFailsFirst_DoesNotHideTheLatePong()
+    {
+        var socket = new AbortedByTheRuntime();
+        var (sut, context) = CreateSut(socket, keepAliveTimesOut: true);
+        await using var _ = sut;
+        sut.StartReceiving();
+        sut.StartSending();
+
+        Assert.True(context.Sender.TryEnqueue(new OutgoingMessage(new byte[] { 1 }, WebSocketMessageType.Binary, null, null)));
+        var ended = await sut.WaitForEndAsync().WaitAsync(Timeout);
+
+        Assert.Equal(DisconnectReason.KeepAliveTimeout, ended.Reason);
+        Assert.Equal(1, context.Sender.Queue.Count); // the message waits for the next session
+    }
+
+    [Fact]
+    public async Task AWriteThatFails_OnASocketWithoutAPongTimeout_IsALostConnection()
+    {
+        var socket = new AbortedByTheRuntime();
+        var (sut, context) = CreateSut(socket, keepAliveTimesOut: false);
+        await using var _ = sut;
+        sut.StartReceiving();
+        sut.StartSending();
+
+        Assert.True(context.Sender.TryEnqueue(new OutgoingMessage(new byte[] { 1 }, WebSocketMessageType.Binary, null, null)));
+        var ended = await sut.WaitForEndAsync().WaitAsync(Timeout);
+
+        Assert.Equal(DisconnectReason.ConnectionLost, ended.Reason);
+        Assert.IsType<WebSocketException>(ended.Exception);
+    }
+
+    /// <summary>
+    /// A socket as the runtime leaves it when a pong is late: aborted, so a write fails at once; the pending receive fails
+    /// with the runtime's <see cref="OperationCanceledException"/> only when someone next looks at the socket (its state,
+    /// or an abort): that puts the write's failure first, the order that hid the keep-alive timeout.
+    /// </summary>
+    private sealed class AbortedByTheRuntime : WebSocket
+    {
+        private readonly TaskCompletionSource<ValueWebSocketReceiveResult> _receive = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _aborted;
+
+        public override WebSocketCloseStatus? CloseStatus => null;
+
+        public override string? CloseStatusDescription => null;
+
+        public override string? SubProtocol => null;
+
+        public override WebSocketState State
+        {
+            get
+            {
+                if (_aborted)
+                {
+                    FailReceive();
+                    return WebSocketState.Aborted;
+                }
+
+                return WebSocketState.Open;
+            }
+        }
+
+        public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+        {
+            _aborted = true;
+            return ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, "The WebSocket is in an invalid state ('Aborted') for this operation."));
+        }
+
+        public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
+            SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
+
+        public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+            new(_receive.Task);
+
+        public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public override void Abort()
+        {
+            _aborted = true;
+            FailReceive();
+        }
+
+        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Dispose() => Abort();
+
+        private void FailReceive() => _receive.TrySetException(
+            new OperationCanceledException("Aborted", new WebSocketException(WebSocketError.Faulted, "The WebSocket didn't receive a Pong frame in response to a Ping frame within the configured KeepAliveTimeout.")));
+    }
+}
