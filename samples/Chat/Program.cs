@@ -24,7 +24,7 @@ if (args.Contains("--demo"))
 
 var url = new Uri(Option("--url") ?? "ws://127.0.0.1:5080/chat");
 await using var client = new ChatClient(url, Option("--name") ?? Environment.UserName, Option("--room") ?? "lobby", Console.WriteLine);
-using var states = client.StateChanges.Subscribe(c => Console.WriteLine($"({c.Current}{(c.Reason is { } r ? $": {r}" : "")})"));
+using var states = client.StateChanges.Subscribe(change => Console.WriteLine($"({change})"));
 await client.StartAsync();
 Console.WriteLine("Type a line to say it; an empty line quits.");
 while (Console.ReadLine() is { Length: > 0 } line)

@@ -35,6 +35,9 @@ using var updates = client.Messages
     .Where(message => message.MessageType == WebSocketMessageType.Text)
     .Select(message => JsonSerializer.Deserialize<PriceUpdate>(message.Text, JsonSerializerOptions.Web)!)
     .Subscribe(update => prices[update.Symbol] = (update.Price, DateTime.UtcNow));
+using var states = client.StateChanges
+    .Where(change => change.Current is ConnectionState.Reconnecting or ConnectionState.Connected)
+    .Subscribe(change => Console.WriteLine($"  ({change})"));
 using var connects = client.Connected.Where(info => info.IsReconnect).Subscribe(_ =>
 {
     reconnects++;

@@ -42,8 +42,8 @@ await using var client = new ReconnectingWebSocket(options);
 
 int reconnects = 0;
 TimeSpan longestOutage = TimeSpan.Zero;
-using var states = client.StateChanges.Subscribe(change => Console.WriteLine(
-    $"  state: {change.Current}{(change.Reason is { } reason ? $" ({reason})" : "")}{(change.Exception is { } error && change.Current == ConnectionState.Reconnecting ? $": {error.GetType().Name}" : "")}"));
+// Each move says why, and when the next attempt comes: "Reconnecting in 0.2 s (connection lost): ...".
+using var states = client.StateChanges.Subscribe(change => Console.WriteLine($"  state: {change}"));
 using var connects = client.Connected.Subscribe(info =>
 {
     if (info.IsReconnect)
@@ -87,7 +87,7 @@ return lost == 0 ? 0 : 1;
 static async Task<int> InteractiveAsync(Uri uri)
 {
     await using var client = new ReconnectingWebSocket(uri);
-    using var states = client.StateChanges.Subscribe(c => Console.WriteLine($"[{c.Current}{(c.Reason is { } r ? $": {r}" : "")}]"));
+    using var states = client.StateChanges.Subscribe(change => Console.WriteLine($"[{change}]"));
     using var messages = client.Messages.Subscribe(m =>
         Console.WriteLine(m.MessageType == WebSocketMessageType.Text ? $"< {m.Text}" : $"< ({m.Data.Length} bytes)"));
     await client.StartAsync();

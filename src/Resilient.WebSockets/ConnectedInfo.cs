@@ -13,6 +13,6 @@ public sealed record ConnectedInfo(int Attempt, bool IsReconnect, TimeSpan Downt
     /// (tokens often live there).</summary>
     /// <returns>For example "Reconnected to wss://example.com/feed on attempt 2 after 3.1 s down".</returns>
     public override string ToString() => IsReconnect
-        ? string.Create(CultureInfo.InvariantCulture, $"Reconnected to {Redaction.Endpoint(Uri)} on attempt {Attempt} after {Downtime.TotalSeconds:0.0} s down")
+        ? string.Create(CultureInfo.InvariantCulture, $"Reconnected to {Redaction.Endpoint(Uri)} on attempt {Attempt} after {Describe.Duration(Downtime)} down")
         : string.Create(CultureInfo.InvariantCulture, $"Connected to {Redaction.Endpoint(Uri)} on attempt {Attempt}");
 }

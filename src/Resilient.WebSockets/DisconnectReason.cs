@@ -32,4 +32,8 @@ public enum DisconnectReason
 
     /// <summary>No reply to the application heartbeat came within <see cref="HeartbeatOptions.Timeout"/>.</summary>
     HeartbeatTimeout = 9,
+
+    /// <summary>A connect attempt failed (only on <see cref="ReconnectingWebSocket.StateChanges"/>, on the move to
+    /// <see cref="ConnectionState.Reconnecting"/> that follows the attempt; its exception says why).</summary>
+    ConnectFailed = 10,
 }

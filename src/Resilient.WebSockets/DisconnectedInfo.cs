@@ -11,4 +11,29 @@ public sealed record DisconnectedInfo(
     DisconnectReason Reason,
     WebSocketCloseStatus? CloseStatus,
     string? CloseStatusDescription,
-    Exception? Exception);
+    Exception? Exception)
+{
+    /// <summary>Describes the end for a person, in one line (no stack trace; read <see cref="Exception"/> for that).</summary>
+    /// <returns>For example "Session ended (closed by the server, close 1012 'service restart')" or
+    /// "Session ended (connection lost): The remote party closed the WebSocket connection without completing the close handshake".</returns>
+    public override string ToString()
+    {
+        var text = new System.Text.StringBuilder("Session ended (").Append(Internal.Describe.Reason(Reason));
+        if (CloseStatus is { } status)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $", close {(int)status}");
+            if (!string.IsNullOrEmpty(CloseStatusDescription))
+            {
+                text.Append(" '").Append(Internal.Describe.Redact(CloseStatusDescription)).Append('\'');
+            }
+        }
+
+        text.Append(')');
+        if (Exception is { } exception)
+        {
+            text.Append(": ").Append(Internal.Describe.Cause(exception));
+        }
+
+        return text.ToString();
+    }
+}

@@ -51,7 +51,13 @@ public enum DropReason
 /// <param name="MessageType">Text or binary.</param>
 /// <param name="Length">The payload length in bytes.</param>
 /// <param name="Reason">Why it was not delivered.</param>
-public sealed record DroppedMessage(MessageDirection Direction, WebSocketMessageType MessageType, int Length, DropReason Reason);
+public sealed record DroppedMessage(MessageDirection Direction, WebSocketMessageType MessageType, int Length, DropReason Reason)
+{
+    /// <summary>Describes the drop for a person (never the payload).</summary>
+    /// <returns>For example "Outgoing text message of 5 bytes dropped: the send queue was full".</returns>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Direction} {(MessageType == WebSocketMessageType.Text ? "text" : "binary")} message of {Length} bytes dropped: {Internal.Describe.Drop(Reason)}");
+}
 
 /// <summary>A <see cref="ReconnectingWebSocket.SendAsync(string, CancellationToken)"/> whose message was accepted and then dropped before it was written.</summary>
 public sealed class MessageDroppedException : Exception
@@ -59,7 +65,7 @@ public sealed class MessageDroppedException : Exception
     /// <summary>Creates the exception for a message dropped for <paramref name="reason"/>.</summary>
     /// <param name="reason">Why the message was dropped.</param>
     public MessageDroppedException(DropReason reason)
-        : base(SR.Format(SR.MessageDropped, Describe(reason)))
+        : base(SR.Format(SR.MessageDropped, Internal.Describe.Drop(reason)))
     {
         Reason = reason;
     }
@@ -67,15 +73,4 @@ public sealed class MessageDroppedException : Exception
     /// <summary>Why the message was dropped.</summary>
     public DropReason Reason { get; }
 
-    private static string Describe(DropReason reason) => reason switch
-    {
-        DropReason.Cleared => SR.DropCleared,
-        DropReason.Disposed => SR.DropDisposed,
-        DropReason.QueueFull => SR.DropQueueFull,
-        DropReason.NotConnected => SR.DropNotConnected,
-        DropReason.Disconnected => SR.DropDisconnected,
-        DropReason.Expired => SR.DropExpired,
-        DropReason.Stopped => SR.DropStopped,
-        _ => reason.ToString(),
-    };
 }

@@ -44,10 +44,42 @@ public sealed class ReconnectOptions
     /// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> refreshes them per attempt.</value>
     public bool RetryOnAuthenticationFailure { get; set; }
 
+    /// <summary>Decides whether a failed connect attempt is followed by another (Polly's <c>ShouldHandle</c>, for the
+    /// built-in policy).</summary>
+    /// <value>Default: null, which means <see cref="DefaultShouldRetry"/> (with 401 and 403 retried when
+    /// <see cref="RetryOnAuthenticationFailure"/> is set). A predicate that throws counts as "do not retry"; the client
+    /// then stops with the attempt's exception. Ignored when <see cref="Pipeline"/> is set.</value>
+    /// <example><code>options.Reconnect.ShouldRetry = ex => ex is not AuthenticationException &amp;&amp; ReconnectOptions.DefaultShouldRetry(ex);</code></example>
+    public Func<Exception, bool>? ShouldRetry { get; set; }
+
+    /// <summary>The built-in rule: every failed attempt is retried except those the same attempt would fail again:
+    /// a handshake answered 401 or 403 (<see cref="WebSocketHandshakeException.IsAuthenticationFailure"/>), a server
+    /// certificate the platform refused (untrusted root, name mismatch, expired: an
+    /// <see cref="System.Security.Authentication.AuthenticationException"/> not caused by an I/O error), and an invalid
+    /// URI from <see cref="ReconnectingWebSocketOptions.UriFactory"/> (<see cref="ArgumentException"/>).</summary>
+    /// <param name="exception">The failed attempt's exception.</param>
+    /// <returns>Whether another attempt may succeed.</returns>
+    public static bool DefaultShouldRetry(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case WebSocketHandshakeException { IsAuthenticationFailure: true }:
+                case ArgumentException:
+                case System.Security.Authentication.AuthenticationException { InnerException: not (IOException or System.Net.Sockets.SocketException) }:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>A Polly pipeline that replaces the built-in policy: each outage runs the connect attempt through it.</summary>
     /// <value>Default: null (the built-in policy above). When set, <see cref="InitialDelay"/>, <see cref="MaxDelay"/>,
     /// <see cref="UseJitter"/>, <see cref="MaxAttempts"/>, <see cref="MinUptime"/> and
-    /// <see cref="RetryOnAuthenticationFailure"/> are ignored; <see cref="ReconnectingWebSocketOptions.ConnectTimeout"/>
+    /// <see cref="RetryOnAuthenticationFailure"/> and <see cref="ShouldRetry"/> are ignored; <see cref="ReconnectingWebSocketOptions.ConnectTimeout"/>
     /// still applies to every attempt. When the pipeline throws, the client stops with that exception.</value>
     public ResiliencePipeline? Pipeline { get; set; }
 

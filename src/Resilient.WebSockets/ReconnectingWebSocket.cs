@@ -91,7 +91,8 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     /// <returns>A task that completes when connected.</returns>
     /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
     /// <exception cref="InvalidOperationException">The client is already started (call <see cref="StopAsync"/> first).</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled, or <see cref="StopAsync"/> was called, before the first connect.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled, or <see cref="StopAsync"/> was called, before the first connect.
+    /// After a failed attempt, its message names the cause and its <see cref="Exception.InnerException"/> is the last attempt's exception.</exception>
     /// <exception cref="Exception">The reconnect policy gave up: the last attempt's exception, for example a
     /// <see cref="WebSocketHandshakeException"/> for a handshake answered 401.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -120,6 +121,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await StopRunAsync(run, new StopRequest(DisconnectReason.Stopped, WebSocketCloseStatus.NormalClosure, null, Flush: false, new CancellationToken(canceled: true))).ConfigureAwait(false);
+            if (run.LastFailure is { } failure)
+            {
+                // Why it had not connected yet is the first thing a person asks.
+                throw new OperationCanceledException(SR.Format(SR.StartCancelledAfterFailure, Describe.Cause(failure)), failure, cancellationToken);
+            }
+
             throw;
         }
         catch

@@ -23,6 +23,10 @@ public sealed class WebSocketHandshakeException : Exception
     /// <summary>The HTTP status the server answered the handshake with.</summary>
     public HttpStatusCode HttpStatusCode { get; }
 
+    /// <summary>How long the server asked the client to wait (its <c>Retry-After</c> header, on a 503 or 429), if it said.
+    /// The built-in policy waits that long before the next attempt, at most <see cref="ReconnectOptions.MaxDelay"/>.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Whether the status is 401 Unauthorized or 403 Forbidden.</summary>
     public bool IsAuthenticationFailure =>
         HttpStatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;

@@ -47,9 +47,11 @@ public class SampleTests
         Assert.True(exitCode == 0, output);
         AssertSaid("messages lost 0", output);
         AssertSaid("reconnected after", output);
-        AssertSaid("(ClosedByServer)", output);    // the 1012 close
-        AssertSaid("(KeepAliveTimeout)", output);  // the blackhole
-        AssertSaid("(ConnectionLost)", output);    // the server going down
+        AssertSaid("(closed by the server)", output);         // the 1012 close
+        AssertSaid("(keep-alive timeout (no pong))", output); // the blackhole
+        AssertSaid("(connection lost)", output);              // the server going down
+        AssertSaid("(connect failed): ", output);             // while it is down, with the cause
+        Assert.Matches(@"state: Reconnecting in \d+(\.\d+)? s \(", output); // and when the next attempt comes
     }
 
     [Fact]

@@ -240,7 +240,8 @@ public class ClientPolicyTests
         var lines = loggers.Lines;
         Assert.All(lines, line => Assert.Equal(typeof(ReconnectingWebSocket).FullName, line.Category));
         Assert.All(lines, line => Assert.Contains("prices", line.Message, StringComparison.Ordinal));
-        Assert.Contains(lines, line => line.Level == LogLevel.Warning && line.Exception is WebSocketException);
+        Assert.Contains(lines, line => line.Level == LogLevel.Warning && line.Message.Contains("refused (test)", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Level == LogLevel.Debug && line.Exception is WebSocketException);
         Assert.Contains(lines, line => line.Level == LogLevel.Information && line.Message.Contains("ws://example.test/socket", StringComparison.Ordinal));
         Assert.All(lines, line => Assert.DoesNotContain("SECRET", line.ToString(), StringComparison.Ordinal));
     }

@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Sending;
 
@@ -53,7 +55,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         bool keepAliveTimesOut = KeepAlive.TimesOut(socket.Options);
         if (_plainOnly || !FitsCoalescingPath(socket.Options))
         {
-            await ConnectAsync(socket, uri, invoker: null, cancellationToken).ConfigureAwait(false);
+            await ConnectAsync(socket, uri, invoker: null, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             return new ConnectedSocket(socket, Coalescer: null, keepAliveTimesOut);
         }
 
@@ -62,7 +64,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         try
         {
             using var invoker = new AttemptInvoker(_handler.Value, box);
-            await ConnectAsync(socket, uri, invoker, cancellationToken).ConfigureAwait(false);
+            await ConnectAsync(socket, uri, invoker, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
         {
@@ -100,7 +102,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         return socket.Options.Proxy;
     }
 
-    private static async Task ConnectAsync(ClientWebSocket socket, Uri uri, HttpMessageInvoker? invoker, CancellationToken cancellationToken)
+    private static async Task ConnectAsync(ClientWebSocket socket, Uri uri, HttpMessageInvoker? invoker, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         try
         {
@@ -116,14 +118,48 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         catch (WebSocketException ex) when (socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols)
         {
             var status = socket.HttpStatusCode;
+            var retryAfter = RetryAfter(socket.HttpResponseHeaders, timeProvider);
             socket.Dispose();
-            throw new WebSocketHandshakeException(status, ex);
+            throw new WebSocketHandshakeException(status, ex) { RetryAfter = retryAfter };
+        }
+        catch (WebSocketException ex) when (RefusedCertificate(ex) is { } refused)
+        {
+            socket.Dispose();
+            throw new AuthenticationException(SR.Format(SR.CertificateRefused, Redaction.Endpoint(uri), refused.Message.TrimEnd('.')), ex);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The TLS layer's refusal of the server's certificate, three exceptions deep in what ClientWebSocket throws;
+    /// null for other failures (an <see cref="AuthenticationException"/> caused by an I/O error is a lost connection).</summary>
+    private static AuthenticationException? RefusedCertificate(Exception exception)
+    {
+        for (var current = exception.InnerException; current is not null; current = current.InnerException)
+        {
+            if (current is AuthenticationException { InnerException: not (IOException or SocketException) } refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The handshake response's Retry-After (seconds, or an HTTP date), if any.</summary>
+    private static TimeSpan? RetryAfter(IReadOnlyDictionary<string, IEnumerable<string>>? headers, TimeProvider timeProvider)
+    {
+        if (headers is null || !headers.TryGetValue("Retry-After", out var values)
+            || !RetryConditionHeaderValue.TryParse(values.FirstOrDefault(), out var value))
+        {
+            return null;
+        }
+
+        var delay = value.Delta ?? (value.Date is { } date ? date - timeProvider.GetUtcNow() : null);
+        return delay is { } positive && positive > TimeSpan.Zero ? positive : TimeSpan.Zero;
     }
 
     private static SocketsHttpHandler CreateHandler() => new()

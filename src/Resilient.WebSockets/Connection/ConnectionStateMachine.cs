@@ -34,11 +34,11 @@ internal sealed class ConnectionStateMachine
     public ConnectionState Current => (ConnectionState)Volatile.Read(ref _state);
 
     /// <summary>Moves to <paramref name="next"/> if the rules allow; true if the client is now in that state.</summary>
-    public bool TryMoveTo(ConnectionState next, DisconnectReason? reason = null, Exception? exception = null) =>
-        TryMoveTo(next, static _ => true, reason, exception);
+    public bool TryMoveTo(ConnectionState next, DisconnectReason? reason = null, Exception? exception = null, TimeSpan? nextAttemptIn = null) =>
+        TryMoveTo(next, static _ => true, reason, exception, nextAttemptIn);
 
     /// <summary>Moves to <paramref name="next"/> only when <paramref name="condition"/> holds for the current state, atomically.</summary>
-    public bool TryMoveTo(ConnectionState next, Func<ConnectionState, bool> condition, DisconnectReason? reason = null, Exception? exception = null)
+    public bool TryMoveTo(ConnectionState next, Func<ConnectionState, bool> condition, DisconnectReason? reason = null, Exception? exception = null, TimeSpan? nextAttemptIn = null)
     {
         lock (_gate)
         {
@@ -59,10 +59,10 @@ internal sealed class ConnectionStateMachine
             }
 
             Volatile.Write(ref _state, (int)next);
-            var change = new ConnectionStateChange(current, next, reason, exception);
+            var change = new ConnectionStateChange(current, next, reason, exception) { NextAttemptIn = nextAttemptIn };
 
             // The log is user code too (a logger provider), so it runs on the pump as well, in the same order.
-            _events.Pump.Post(() => Log.StateChanged(_logger, _name, change.Previous, change.Current, change.Reason));
+            _events.Pump.Post(() => Log.StateChanged(_logger, _name, change.Previous, change));
             _events.StateChanges.Publish(change);
             return true;
         }

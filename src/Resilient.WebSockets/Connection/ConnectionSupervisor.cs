@@ -17,6 +17,7 @@ internal sealed class ConnectionSupervisor : IDisposable
     private readonly ConnectionStateMachine _state;
     private readonly ReconnectPolicy _policy;
     private readonly ISocketConnector _connector;
+    private string? _endpoint;
 
     public ConnectionSupervisor(ClientContext context, ConnectionStateMachine state, ReconnectPolicy policy)
     {
@@ -39,7 +40,7 @@ internal sealed class ConnectionSupervisor : IDisposable
         var stoppedReason = DisconnectReason.Stopped;
         Exception? error = null;
         bool isReconnect = false;
-        bool afterLoss = false;
+        TimeSpan? delayFirst = null;
         long lostAt = 0;
         var reconnectWaiters = new List<TaskCompletionSource>();
         _policy.Reset();
@@ -52,9 +53,9 @@ internal sealed class ConnectionSupervisor : IDisposable
                 {
                     connection = await _policy.ConnectAsync(
                         (attempt, token) => AttemptAsync(attempt, isReconnect, lostAt, token),
-                        OnAttemptFailed,
-                        afterLoss,
-                        afterLoss ? run.BeginWait() : CancellationToken.None,
+                        (attempt, failure, next) => OnAttemptFailed(run, attempt, failure, next),
+                        delayFirst,
+                        delayFirst is null ? CancellationToken.None : run.BeginWait(),
                         run.Cancellation.Token).ConfigureAwait(false);
                 }
                 catch (Exception) when (run.Stop is not null)
@@ -65,7 +66,12 @@ internal sealed class ConnectionSupervisor : IDisposable
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    Log.ReconnectGaveUp(_context.Logger, _context.Name, ex);
+                    // The built-in policy's last attempt already said why it stops; an app's pipeline gives up on its own.
+                    if (Options.Reconnect.Pipeline is not null)
+                    {
+                        Log.ReconnectGaveUp(_context.Logger, _context.Name, Describe.Cause(ex), ex);
+                    }
+
                     error = ex;
                     break;
                 }
@@ -74,9 +80,10 @@ internal sealed class ConnectionSupervisor : IDisposable
                 DisconnectedInfo ended = await RunSessionAsync(run, session, info, reconnectWaiters).ConfigureAwait(false);
                 lostAt = _context.TimeProvider.GetTimestamp();
                 isReconnect = true;
-                afterLoss = ended.Reason != DisconnectReason.ReconnectRequested;
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
-                Log.SessionEnded(_context.Logger, _context.Name, ended.Reason, ended.CloseStatus, ended.Exception);
+                bool reconnects = run.Stop is null && (_policy.ReconnectsAfterLoss || ended.Reason == DisconnectReason.ReconnectRequested);
+                delayFirst = reconnects && ended.Reason != DisconnectReason.ReconnectRequested ? _policy.DelayAfterLoss(ended) : null;
+                LogSessionEnded(ended, reconnects, delayFirst);
 
                 // The session's last messages reach the observers before its Disconnected does.
                 Events.Pump.PostBarrier(_context.Dispatcher.WhenDelivered());
@@ -94,7 +101,7 @@ internal sealed class ConnectionSupervisor : IDisposable
                     break;
                 }
 
-                _state.TryMoveTo(ConnectionState.Reconnecting, ended.Reason, ended.Exception);
+                _state.TryMoveTo(ConnectionState.Reconnecting, ended.Reason, ended.Exception, delayFirst ?? TimeSpan.Zero);
             }
         }
 #pragma warning disable CA1031 // A bug in the loop must stop the client with a reason, not crash the process.
@@ -122,15 +129,50 @@ internal sealed class ConnectionSupervisor : IDisposable
         }
     }
 
-    private void OnAttemptFailed(int attempt, Exception failure)
+    /// <summary>One line for a person: what failed, why, and what comes next; the exception in full at Debug.</summary>
+    private void OnAttemptFailed(SupervisorRun run, int attempt, Exception failure, TimeSpan? next)
     {
-        Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, failure);
-        if (failure is WebSocketHandshakeException { IsAuthenticationFailure: true } refused && !_policy.IsRetryable(refused))
+        run.LastFailure = failure;
+        string endpoint = _endpoint ?? SR.EndpointUnknown;
+        string cause = Describe.Cause(failure);
+        if (next is { } delay)
         {
-            Log.AuthenticationFailureNotRetried(_context.Logger, _context.Name, (int)refused.HttpStatusCode);
+            Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, Describe.Duration(delay));
+        }
+        else if (Options.Reconnect.Pipeline is null)
+        {
+            Log.ConnectAttemptFailedFinal(_context.Logger, _context.Name, attempt, endpoint, cause, WhyNoRetry(attempt, failure));
+        }
+        else
+        {
+            Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, SR.DelayByPipeline);
         }
 
-        _state.TryMoveTo(ConnectionState.Reconnecting, null, failure);
+        Log.ConnectAttemptFailedDetail(_context.Logger, _context.Name, attempt, failure);
+        _state.TryMoveTo(ConnectionState.Reconnecting, DisconnectReason.ConnectFailed, failure, next);
+    }
+
+    private string WhyNoRetry(int attempt, Exception failure) => failure switch
+    {
+        _ when !Options.Reconnect.Enabled => SR.NoRetryDisabled,
+        _ when _policy.IsRetryable(failure) => SR.Format(SR.NoRetryAttemptsUsed, attempt),
+        WebSocketHandshakeException { IsAuthenticationFailure: true } => SR.NoRetryAuthentication,
+        _ => SR.NoRetryPermanent,
+    };
+
+    private void LogSessionEnded(DisconnectedInfo ended, bool reconnects, TimeSpan? delay)
+    {
+        string whatNext = !reconnects ? SR.NoReconnect
+            : delay is { } wait ? SR.Format(SR.NextAttemptIn, Describe.Duration(wait))
+            : SR.ReconnectingNow;
+        if (ended.Reason is DisconnectReason.ClosedByServer or DisconnectReason.ReconnectRequested or DisconnectReason.Stopped or DisconnectReason.Disposed)
+        {
+            Log.SessionEnded(_context.Logger, _context.Name, ended, whatNext);
+        }
+        else
+        {
+            Log.SessionLost(_context.Logger, _context.Name, ended, whatNext);
+        }
     }
 
     private async ValueTask<(WebSocketSession, ConnectedInfo)> AttemptAsync(int attempt, bool isReconnect, long lostAt, CancellationToken cancellationToken)
@@ -141,7 +183,8 @@ internal sealed class ConnectionSupervisor : IDisposable
         }
 
         Uri uri = await ResolveUriAsync(cancellationToken).ConfigureAwait(false);
-        Log.Connecting(_context.Logger, _context.Name, Log.Endpoint(uri), attempt);
+        _endpoint = Log.Endpoint(uri);
+        Log.Connecting(_context.Logger, _context.Name, _endpoint, attempt);
         var connected = await _connector.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
         var session = new WebSocketSession(connected, _context);
         try
@@ -157,7 +200,7 @@ internal sealed class ConnectionSupervisor : IDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    Log.OnConnectedFailed(_context.Logger, _context.Name, ex);
+                    Log.OnConnectedFailed(_context.Logger, _context.Name, Describe.Cause(ex), ex);
                     throw;
                 }
             }
@@ -199,7 +242,15 @@ internal sealed class ConnectionSupervisor : IDisposable
                 return await session.CloseAsync(stop?.Reason ?? DisconnectReason.Stopped, WebSocketCloseStatus.NormalClosure, stop?.Description, flush: false, CancellationToken.None).ConfigureAwait(false);
             }
 
-            Log.Connected(_context.Logger, _context.Name, Log.Endpoint(info.Uri), info.Attempt, info.IsReconnect, info.Downtime);
+            if (info.IsReconnect)
+            {
+                Log.Reconnected(_context.Logger, _context.Name, Log.Endpoint(info.Uri), info.Attempt, Describe.Duration(info.Downtime));
+            }
+            else
+            {
+                Log.Connected(_context.Logger, _context.Name, Log.Endpoint(info.Uri), info.Attempt);
+            }
+
             session.StartSending();
             Events.Connected.Publish(info);
             var answered = reconnectWaiters.ToArray();

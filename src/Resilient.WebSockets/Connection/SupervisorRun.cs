@@ -35,6 +35,7 @@ internal sealed class SupervisorRun
 
     private readonly object _gate = new();
     private StopRequest? _stop;
+    private Exception? _lastFailure;
     private bool _reconnectPending;
     private CancellationTokenSource? _wait;
 
@@ -48,6 +49,13 @@ internal sealed class SupervisorRun
     public Task Completion { get; set; } = Task.CompletedTask;
 
     public StopRequest? Stop => Volatile.Read(ref _stop);
+
+    /// <summary>The last failed attempt's exception, for a <c>StartAsync</c> that is cancelled before the first connect.</summary>
+    public Exception? LastFailure
+    {
+        get => Volatile.Read(ref _lastFailure);
+        set => Volatile.Write(ref _lastFailure, value);
+    }
 
     public ChannelReader<SupervisorCommand> Inbox => _inbox.Reader;
 

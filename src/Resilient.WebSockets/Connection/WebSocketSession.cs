@@ -213,7 +213,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     /// socket, which the receive loop reports (it fails on the same abort).</summary>
     private void OnWriteFailed(Exception exception)
     {
-        if (!_health.IsKeepAliveAbort(_socket.State))
+        if (!_health.IsKeepAliveAbort(_socket))
         {
             Abort(DisconnectReason.ConnectionLost, exception);
         }

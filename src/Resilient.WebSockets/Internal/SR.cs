@@ -62,6 +62,22 @@ internal static class SR
     public const string DropDisconnected = "the session was lost, and SendQueue.WhileDisconnected is Fail";
     public const string DropExpired = "it waited in the send queue longer than SendQueue.TimeToLive";
     public const string DropStopped = "the client was stopped, and SendQueue.FlushOnStop is off";
+    public const string DropReceiveBufferFull = "the receive buffer was full (the observers of Messages were behind)";
+    public const string DropMessageTooLarge = "it was larger than MaxMessageSize";
+    public const string CertificateRefused =
+        "The server certificate of {0} was refused: {1}. Not retried, since the same certificate would be refused again: trust its issuer on this machine, or check it yourself with ClientWebSocketOptions.RemoteCertificateValidationCallback in ConfigureWebSocket.";
+    public const string EndpointUnknown = "the endpoint (UriFactory failed)";
+    public const string DelayByPipeline = "as Reconnect.Pipeline decides";
+    public const string NoRetryDisabled = "Reconnect.Enabled is off: the client stopped.";
+    public const string NoRetryAttemptsUsed = "That was attempt {0} of Reconnect.MaxAttempts: the client stopped.";
+    public const string NoRetryAuthentication =
+        "Not retried, since the same credentials would be refused again: the client stopped. Refresh them in ConfigureWebSocket and set Reconnect.RetryOnAuthenticationFailure to retry.";
+    public const string NoRetryPermanent = "Not retried (Reconnect.ShouldRetry said no): the client stopped.";
+    public const string NoReconnect = "Not reconnecting.";
+    public const string NextAttemptIn = "Next attempt in {0}.";
+    public const string ReconnectingNow = "Reconnecting now.";
+    public const string StartCancelledAfterFailure =
+        "StartAsync was cancelled before the first connection was made. The last attempt failed: {0}";
     public const string InactivityTimedOut =
         "No message arrived for {0} (options.InactivityTimeout); the session was ended.";
     public const string HeartbeatTimedOut =

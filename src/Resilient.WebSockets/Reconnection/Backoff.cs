@@ -19,6 +19,15 @@ internal sealed class Backoff
         _random = random ?? Random.Shared.NextDouble;
     }
 
+    /// <summary>The delay after a planned restart by the server: the initial delay, spread over half to one and a half
+    /// times itself when jitter is on (a wider spread than the backoff's, since every client of that server comes back at
+    /// once), at most the maximum delay.</summary>
+    public TimeSpan GetPlannedRestartDelay()
+    {
+        double ms = _useJitter ? _initialMs * (0.5 + _random()) : _initialMs;
+        return TimeSpan.FromMilliseconds(Math.Min(ms, _maxMs));
+    }
+
     /// <summary>The delay for step <paramref name="index"/> (0 = the initial delay).</summary>
     public TimeSpan GetDelay(int index)
     {

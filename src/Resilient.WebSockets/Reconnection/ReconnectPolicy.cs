@@ -21,6 +21,9 @@ internal sealed class ReconnectPolicy
     private readonly string _name;
     private readonly ResiliencePipeline _pipeline;
     private int _step;
+    private TimeSpan? _planned;
+    private TimeSpan _lastUptime;
+    private bool _lastLossWasPlanned;
 
     public ReconnectPolicy(ReconnectOptions options, TimeSpan connectTimeout, TimeProvider timeProvider, ILogger logger, string name, Func<double>? random = null)
     {
@@ -37,11 +40,16 @@ internal sealed class ReconnectPolicy
     public bool ReconnectsAfterLoss => _options.Enabled;
 
     /// <summary>Starts a new run: the backoff begins at its first step.</summary>
-    public void Reset() => _step = 0;
+    public void Reset()
+    {
+        _step = 0;
+        _lastLossWasPlanned = false;
+    }
 
     /// <summary>A session ended after <paramref name="uptime"/>; a healthy one resets the backoff.</summary>
     public void OnSessionEnded(TimeSpan uptime)
     {
+        _lastUptime = uptime;
         if (uptime >= _options.MinUptime)
         {
             _step = 0;
@@ -51,36 +59,66 @@ internal sealed class ReconnectPolicy
     /// <summary>The next delay of the backoff sequence; each call moves one step on.</summary>
     public TimeSpan NextDelay() => _backoff.GetDelay(_step++);
 
-    /// <summary>Whether a failed attempt may be followed by another.</summary>
-    public bool IsRetryable(Exception exception) => exception switch
+    /// <summary>Whether a failed attempt may be followed by another: the app's <see cref="ReconnectOptions.ShouldRetry"/>,
+    /// or the built-in rule.</summary>
+    public bool IsRetryable(Exception exception)
     {
-        WebSocketHandshakeException { IsAuthenticationFailure: true } => _options.RetryOnAuthenticationFailure,
-        ArgumentException => false,
-        _ => true,
-    };
+        if (_options.ShouldRetry is { } shouldRetry)
+        {
+            try
+            {
+                return shouldRetry(exception);
+            }
+#pragma warning disable CA1031 // The app's predicate failed: do not retry, and say so.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ShouldRetryFailed(_logger, _name, ex);
+                return false;
+            }
+        }
+
+        return exception is WebSocketHandshakeException { IsAuthenticationFailure: true }
+            ? _options.RetryOnAuthenticationFailure
+            : ReconnectOptions.DefaultShouldRetry(exception);
+    }
+
+    /// <summary>The wait after a lost session. A planned restart by the server (close 1001 going away, 1012 service
+    /// restart, 1013 try again later) gets a short delay spread over a wide range, so that a fleet does not come back at
+    /// once, and leaves the backoff where it was. Any other loss takes the next step of the backoff, and so does a
+    /// planned restart right after another one whose session was shorter than <see cref="ReconnectOptions.MinUptime"/>
+    /// (a server that says "restarting" on every connect is flapping, not restarting).</summary>
+    public TimeSpan DelayAfterLoss(DisconnectedInfo ended)
+    {
+        bool planned = ended is { Reason: DisconnectReason.ClosedByServer, CloseStatus: { } status } && (int)status is 1001 or 1012 or 1013;
+        bool flapping = planned && _lastLossWasPlanned && _lastUptime < _options.MinUptime;
+        _lastLossWasPlanned = planned;
+        return planned && !flapping ? _backoff.GetPlannedRestartDelay() : NextDelay();
+    }
 
     /// <summary>
-    /// Connects: after a lost session (<paramref name="afterLoss"/>) first waits one backoff delay, which
+    /// Connects: after a lost session first waits <paramref name="delayFirst"/> (see <see cref="DelayAfterLoss"/>), which
     /// <paramref name="skipWait"/> cuts short (a requested reconnect); then runs <paramref name="attempt"/> under the
     /// pipeline, each attempt bounded by the connect timeout. The wait after a loss applies with an app's pipeline too,
     /// so a server that accepts and closes at once never gets a tight reconnect loop.
     /// </summary>
     /// <param name="attempt">One attempt, given its 1-based number within this outage and a token that ends it.</param>
-    /// <param name="onFailed">Told of each failed attempt (a timeout as a <see cref="TimeoutException"/>), before the pipeline decides.</param>
-    /// <param name="afterLoss">Whether a session was just lost (then one backoff delay comes first).</param>
-    /// <param name="skipWait">Cuts the wait after a loss short.</param>
+    /// <param name="onFailed">Told of each failed attempt (a timeout as a <see cref="TimeoutException"/>) with the delay
+    /// before the next attempt (null when none follows, or when an app's pipeline decides).</param>
+    /// <param name="delayFirst">After a lost session, the wait before the first attempt (see <see cref="DelayAfterLoss"/>); null for none.</param>
+    /// <param name="skipWait">Cuts that wait short.</param>
     /// <param name="cancellationToken">Ends everything: the run is stopping.</param>
     /// <exception cref="Exception">The pipeline gave up: the last attempt's exception.</exception>
     public async Task<T> ConnectAsync<T>(
         Func<int, CancellationToken, ValueTask<T>> attempt,
-        Action<int, Exception> onFailed,
-        bool afterLoss,
+        Action<int, Exception, TimeSpan?> onFailed,
+        TimeSpan? delayFirst,
         CancellationToken skipWait,
         CancellationToken cancellationToken)
     {
-        if (afterLoss)
+        if (delayFirst is { } delay)
         {
-            await WaitAsync(NextDelay(), skipWait, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(delay, skipWait, cancellationToken).ConfigureAwait(false);
         }
 
         int number = 0;
@@ -89,8 +127,9 @@ internal sealed class ReconnectPolicy
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception> onFailed, CancellationToken cancellationToken)
+    private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception, TimeSpan?> onFailed, CancellationToken cancellationToken)
     {
+        _planned = null;
         using var timeout = _connectTimeout == Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource()
             : new CancellationTokenSource(_connectTimeout, _timeProvider);
@@ -101,16 +140,32 @@ internal sealed class ReconnectPolicy
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (ex is OperationCanceledException && timeout.IsCancellationRequested)
+            var failure = ex is OperationCanceledException && timeout.IsCancellationRequested
+                ? new TimeoutException(SR.Format(SR.ConnectTimedOut, Describe.Duration(_connectTimeout)), ex)
+                : ex;
+            _planned = PlanRetry(number, failure);
+            onFailed(number, failure, _planned);
+            if (!ReferenceEquals(failure, ex))
             {
-                var timedOut = new TimeoutException(SR.Format(SR.ConnectTimedOut, _connectTimeout), ex);
-                onFailed(number, timedOut);
-                throw timedOut;
+                throw failure;
             }
 
-            onFailed(number, ex);
             throw;
         }
+    }
+
+    /// <summary>The built-in policy's one decision after a failed attempt: the delay before the next one, or null for
+    /// none (not retryable, attempts used up, retries off). The pipeline follows it. An app's pipeline decides alone.</summary>
+    private TimeSpan? PlanRetry(int number, Exception failure)
+    {
+        if (_options.Pipeline is not null || !_options.Enabled || (_options.MaxAttempts is { } max && number >= max) || !IsRetryable(failure))
+        {
+            return null;
+        }
+
+        return failure is WebSocketHandshakeException { RetryAfter: { } asked }
+            ? asked < _options.MaxDelay ? asked : _options.MaxDelay
+            : NextDelay();
     }
 
     private async Task WaitAsync(TimeSpan delay, CancellationToken skipWait, CancellationToken cancellationToken)
@@ -120,7 +175,6 @@ internal sealed class ReconnectPolicy
             return;
         }
 
-        Log.ReconnectScheduled(_logger, _name, delay);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(skipWait, cancellationToken);
         try
         {
@@ -142,14 +196,9 @@ internal sealed class ReconnectPolicy
         return new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is { } ex && IsRetryable(ex)),
-                MaxRetryAttempts = _options.MaxAttempts is { } max ? max - 1 : int.MaxValue,
-                DelayGenerator = _ => new ValueTask<TimeSpan?>(NextDelay()),
-                OnRetry = args =>
-                {
-                    Log.ReconnectScheduled(_logger, _name, args.RetryDelay);
-                    return default;
-                },
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is not null && _planned is not null),
+                MaxRetryAttempts = int.MaxValue, // the plan counts the attempts
+                DelayGenerator = _ => new ValueTask<TimeSpan?>(_planned),
             })
             .Build();
     }

@@ -107,7 +107,7 @@ internal sealed class MessageSender
     {
         if (dropped > 0)
         {
-            Log.SendsDropped(_logger, _name, dropped, reason);
+            Log.SendsDropped(_logger, _name, dropped, Describe.Drop(reason));
         }
 
         return dropped;

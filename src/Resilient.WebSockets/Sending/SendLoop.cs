@@ -189,7 +189,7 @@ internal sealed class SendLoop
 
     private void Fail(Exception ex)
     {
-        Log.SendFailed(_logger, _name, ex);
+        Log.SendFailed(_logger, _name, Describe.Cause(ex));
         _onFailed(ex);
     }
 }

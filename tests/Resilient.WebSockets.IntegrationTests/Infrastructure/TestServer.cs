@@ -13,7 +13,7 @@ namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
 /// A real Kestrel WebSocket server on 127.0.0.1, for one test. Endpoints:
 /// /echo (echoes every message), /push?n=N&amp;size=S (sends N numbered text messages, then waits for the close),
 /// /abort?after=N (echoes N messages, then aborts the TCP connection), /close?status=C&amp;reason=R (closes at once),
-/// /status/{code} (answers the handshake with that HTTP status), /big?size=S (sends one message of S bytes).
+/// /status/{code}?retryAfter=S (answers the handshake with that HTTP status, and a Retry-After header if asked), /big?size=S (sends one message of S bytes).
 /// Everything it receives and every close frame it sees is recorded.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
@@ -32,15 +32,24 @@ public sealed class TestServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public Uri Url(string pathAndQuery) => new($"ws://127.0.0.1:{Port}{pathAndQuery}");
+    public bool IsTls { get; private set; }
 
-    /// <summary>Starts a server on <paramref name="port"/> (0 picks a free one). Pass the same <paramref name="log"/> to a restarted server to keep one record.</summary>
-    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null)
+    public Uri Url(string pathAndQuery) => new($"{(IsTls ? "wss" : "ws")}://127.0.0.1:{Port}{pathAndQuery}");
+
+    /// <summary>Starts a server on <paramref name="port"/> (0 picks a free one). Pass the same <paramref name="log"/> to a restarted server to keep one record.
+    /// With <paramref name="certificate"/>, it speaks TLS only (wss://).</summary>
+    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         log ??= new ServerLog();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         var open = new ConcurrentDictionary<HttpContext, bool>();
@@ -60,6 +69,7 @@ public sealed class TestServer : IAsyncDisposable
         await app.StartAsync();
         var server = new TestServer(app, log, open);
         server.Port = new Uri(app.Urls.First()).Port;
+        server.IsTls = certificate is not null;
         return server;
     }
 
@@ -78,7 +88,15 @@ public sealed class TestServer : IAsyncDisposable
 
     private static void Map(WebApplication app, ServerLog log)
     {
-        app.Map("/status/{code:int}", (int code) => Results.StatusCode(code));
+        app.Map("/status/{code:int}", (HttpContext context, int code) =>
+        {
+            if (context.Request.Query["retryAfter"] is { Count: > 0 } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter.ToString();
+            }
+
+            return Results.StatusCode(code);
+        });
 
         app.Map("/echo", async context =>
         {

@@ -77,6 +77,9 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
                     await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                 }
             }
+
+            // Handshake done: close the connection, as a server does (a client waits up to a second for that).
+            stream.Dispose();
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {

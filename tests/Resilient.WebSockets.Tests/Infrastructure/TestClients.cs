@@ -7,7 +7,7 @@ public static class TestClients
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(7);
 
-    public static ReconnectingWebSocket Create(InMemoryConnector connector, TestTimeProvider time, Action<ReconnectingWebSocketOptions>? configure = null)
+    public static ReconnectingWebSocket Create(InMemoryConnector connector, TestTimeProvider time, Action<ReconnectingWebSocketOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var options = new ReconnectingWebSocketOptions
         {
@@ -19,7 +19,7 @@ public static class TestClients
             Reconnect = { UseJitter = false, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(8), MinUptime = TimeSpan.FromSeconds(10) },
         };
         configure?.Invoke(options);
-        return new ReconnectingWebSocket(options);
+        return new ReconnectingWebSocket(options, loggers);
     }
 
     /// <summary>An observer that signals <paramref name="entered"/> and then blocks until <paramref name="release"/>.</summary>

@@ -66,7 +66,9 @@ public class ReconnectPolicyTests
     }
 
     private static Task<int> ConnectAsync(ReconnectPolicy sut, Func<int, ValueTask<int>> attempt, List<Exception>? failures = null, bool afterLoss = false) =>
-        sut.ConnectAsync((n, _) => attempt(n), (_, ex) => failures?.Add(ex), afterLoss, CancellationToken.None, CancellationToken.None);
+        sut.ConnectAsync((n, _) => attempt(n), (_, ex, _) => failures?.Add(ex), afterLoss ? sut.DelayAfterLoss(Lost) : null, CancellationToken.None, CancellationToken.None);
+
+    private static readonly DisconnectedInfo Lost = new(DisconnectReason.ConnectionLost, null, null, null);
 
     [Fact]
     public async Task ConnectAsync_MaxAttempts_RunsThatManyAttemptsThenThrowsTheLast()
@@ -98,7 +100,7 @@ public class ReconnectPolicyTests
         var sut = new ReconnectPolicy(options, TimeSpan.FromSeconds(7), _time, NullLogger.Instance, "test");
         var failures = new List<Exception>();
 
-        var run = sut.ConnectAsync<int>(async (_, token) => { await Task.Delay(Timeout.Infinite, token); return 0; }, (_, ex) => failures.Add(ex), false, default, default);
+        var run = sut.ConnectAsync<int>(async (_, token) => { await Task.Delay(Timeout.Infinite, token); return 0; }, (_, ex, _) => failures.Add(ex), null, default, default);
         await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(7));
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => run.WaitAsync(Testing.ClientProbe.DefaultTimeout));
@@ -127,9 +129,72 @@ public class ReconnectPolicyTests
         using var skip = new CancellationTokenSource();
         await skip.CancelAsync();
 
-        int result = await sut.ConnectAsync((_, _) => ValueTask.FromResult(5), (_, _) => { }, afterLoss: true, skip.Token, CancellationToken.None);
+        int result = await sut.ConnectAsync((_, _) => ValueTask.FromResult(5), (_, _, _) => { }, sut.DelayAfterLoss(Lost), skip.Token, CancellationToken.None);
 
         Assert.Equal(5, result);
         Assert.Equal(0, _time.AliveTimers);
+    }
+
+    [Theory]
+    [InlineData(1001)]
+    [InlineData(1012)]
+    [InlineData(1013)]
+    public void DelayAfterLoss_APlannedRestart_IsTheShortDelay_AndLeavesTheBackoffWhereItWas(int closeCode)
+    {
+        var sut = CreateSut();
+        var restart = new DisconnectedInfo(DisconnectReason.ClosedByServer, (WebSocketCloseStatus)closeCode, "restart", null);
+        var shortSession = TimeSpan.FromSeconds(4.5);
+
+        sut.OnSessionEnded(shortSession);
+        Assert.Equal(TimeSpan.FromSeconds(1), sut.DelayAfterLoss(Lost));     // step 0
+        sut.OnSessionEnded(shortSession);
+        Assert.Equal(TimeSpan.FromSeconds(1), sut.DelayAfterLoss(restart));  // short, no step taken
+        sut.OnSessionEnded(shortSession);
+        Assert.Equal(TimeSpan.FromSeconds(2), sut.DelayAfterLoss(Lost));     // step 1
+    }
+
+    [Fact]
+    public void DelayAfterLoss_PlannedRestartsOneAfterTheOtherWithShortSessions_AreFlapping_AndTheBackoffGrows()
+    {
+        var sut = CreateSut();
+        var restart = new DisconnectedInfo(DisconnectReason.ClosedByServer, (WebSocketCloseStatus)1012, "restart", null);
+        var delays = new List<TimeSpan>();
+
+        foreach (var uptime in new[] { 4.5, 0.1, 0.1, 30, 0.1 })
+        {
+            sut.OnSessionEnded(TimeSpan.FromSeconds(uptime));
+            delays.Add(sut.DelayAfterLoss(restart));
+        }
+
+        // short; flapping: steps 0 and 1; a healthy session resets the step, but the restart after it is planned again: short.
+        Assert.Equal([1, 1, 2, 1, 1], delays.Select(d => d.TotalSeconds));
+    }
+
+    [Fact]
+    public void DelayAfterLoss_AnOrdinaryServerClose_TakesTheNextBackoffStep()
+    {
+        var sut = CreateSut();
+        var closed = new DisconnectedInfo(DisconnectReason.ClosedByServer, WebSocketCloseStatus.NormalClosure, null, null);
+
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], new[] { sut.DelayAfterLoss(closed), sut.DelayAfterLoss(closed) });
+    }
+
+    [Theory]
+    [InlineData(0.0, 500)]
+    [InlineData(0.5, 1000)]
+    [InlineData(0.999, 1499)]
+    public void PlannedRestartDelay_WithJitter_SpreadsFromHalfToOneAndAHalfTimesTheInitialDelay(double random, int expectedMs)
+    {
+        var backoff = new Backoff(new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(30) }, () => random);
+
+        Assert.Equal(expectedMs, (int)backoff.GetPlannedRestartDelay().TotalMilliseconds);
+    }
+
+    [Fact]
+    public void PlannedRestartDelay_IsNeverAboveMaxDelay()
+    {
+        var backoff = new Backoff(new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(1.2) }, () => 0.99);
+
+        Assert.Equal(TimeSpan.FromSeconds(1.2), backoff.GetPlannedRestartDelay());
     }
 }
