@@ -10,6 +10,7 @@ public static class Program
     /// Everything:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --all
     /// All suites:   dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --filter '*'
     /// Quick check:  dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --quick --filter '*'
+    /// Dry run (CI): dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --dry --filter '*'
     /// Downtime:     dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --downtime
     /// Latency:      dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --latency
     /// Scale:        dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --scale
@@ -36,7 +37,8 @@ public static class Program
 
         bool quick = args.Contains("--quick");
         bool all = args.Contains("--all");
-        var rest = args.Where(a => a is not ("--quick" or "--all")).ToArray();
+        bool dry = args.Contains("--dry");
+        var rest = args.Where(a => a is not ("--quick" or "--all" or "--dry")).ToArray();
         if (all)
         {
             rest = [.. rest, "--filter", "*"];
@@ -44,11 +46,28 @@ public static class Program
 
         // Every operation is a whole connection's worth of messages (tens of milliseconds or more), so one invocation
         // per iteration; many iterations, because client and server share two noisy cores.
+        // A dry run (CI) runs every case once, so that no suite can rot; it times nothing worth reading.
         var job = Job.Default.WithInvocationCount(1).WithUnrollFactor(1).WithLaunchCount(1)
-            .WithWarmupCount(quick ? 1 : 3).WithIterationCount(quick ? 5 : 15);
-        IConfig config = DefaultConfig.Instance.AddJob(job.AsDefault());
+            .WithWarmupCount(dry ? 0 : quick ? 1 : 3).WithIterationCount(dry ? 1 : quick ? 5 : 15);
+        if (dry)
+        {
+            job = job.WithStrategy(BenchmarkDotNet.Engines.RunStrategy.ColdStart);
+        }
 
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+        IConfig config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOrderer(new AlternatingOrderer());
+
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config).ToList();
+        if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)))
+        {
+            Console.WriteLine("A benchmark failed to run.");
+            Environment.ExitCode = 1;
+        }
+
+        if (!dry)
+        {
+            RunValidity.Report(summaries);
+        }
+
         if (all)
         {
             // The two measurements BenchmarkDotNet cannot make: per-round-trip tails and memory held per idle connection.

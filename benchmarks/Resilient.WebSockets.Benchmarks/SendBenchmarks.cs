@@ -5,8 +5,11 @@ using Websocket.Client;
 namespace Resilient.WebSockets.Benchmarks;
 
 /// <summary>
-/// Send throughput: the app hands N pre-encoded binary messages to the contestant as fast as it accepts them; the
-/// operation ends when the server has counted all N (it answers "done"). One operation = N messages.
+/// Send throughput: the app hands N pre-encoded binary messages to the contestant; the operation ends when the server
+/// has counted all N (it answers "done"). One operation = N messages. Two patterns: <see cref="SendPattern.Awaited"/>,
+/// one <c>await SendAsync</c> at a time (what most apps do), and <see cref="SendPattern.Burst"/>, an app that produces
+/// faster than the network drains (<c>TryEnqueue</c>, awaiting <c>SendAsync</c> only when the queue is full). Raw
+/// always awaits each send: it has no queue.
 /// </summary>
 [MemoryDiagnoser]
 public class SendBenchmarks
@@ -16,6 +19,9 @@ public class SendBenchmarks
 
     [Params(32, 1024)]
     public int Size { get; set; }
+
+    [Params(SendPattern.Awaited, SendPattern.Burst)]
+    public SendPattern Pattern { get; set; }
 
     private int Count => Size == 32 ? 100_000 : 50_000;
 
@@ -50,14 +56,24 @@ public class SendBenchmarks
     public async Task Reconnecting()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions { Uri = Sink, SendQueue = { Capacity = 4096 } });
+        await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions { Uri = Sink }); // the defaults
         using var subscription = client.Messages.Subscribe(new Counter(_ => done.TrySetResult()));
         await client.StartAsync();
-        for (int i = 0; i < Count; i++)
+        if (Pattern == SendPattern.Awaited)
         {
-            if (!client.TryEnqueue(_payload))
+            for (int i = 0; i < Count; i++)
             {
                 await client.SendAsync(_payload);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                if (!client.TryEnqueue(_payload))
+                {
+                    await client.SendAsync(_payload);
+                }
             }
         }
 
@@ -73,9 +89,25 @@ public class SendBenchmarks
         await client.Start();
         for (int i = 0; i < Count; i++)
         {
-            client.Send(_payload);
+            if (Pattern == SendPattern.Awaited)
+            {
+                await client.SendInstant(_payload); // its only send that completes when written
+            }
+            else
+            {
+                client.Send(_payload);
+            }
         }
 
         await done.Task;
     }
+}
+
+public enum SendPattern
+{
+    /// <summary>One awaited send at a time.</summary>
+    Awaited,
+
+    /// <summary>Queued without waiting, awaiting only when the queue is full.</summary>
+    Burst,
 }
