@@ -44,7 +44,7 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromException(refused);
         }
 
-        return _sender.SendAsync(Payloads.Text(text, new PendingSend()), cancellationToken);
+        return _sender.SendAsync(Payloads.Text(text, completion: null), cancellationToken);
     }
 
     /// <summary>Queues a message of bytes and completes when it has been written to a live socket; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
@@ -73,7 +73,7 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromException(refused);
         }
 
-        return _sender.SendAsync(Payloads.Borrow(data, messageType, new PendingSend()), cancellationToken);
+        return _sender.SendAsync(Payloads.Borrow(data, messageType, completion: null), cancellationToken);
     }
 
     /// <summary>Queues a text message if there is room now, without waiting.</summary>

@@ -245,4 +245,81 @@ public class ClientPolicyTests
         Assert.Contains(lines, line => line.Level == LogLevel.Information && line.Message.Contains("ws://example.test/socket", StringComparison.Ordinal));
         Assert.All(lines, line => Assert.DoesNotContain("SECRET", line.ToString(), StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task SendAsync_OnAnIdleLiveSession_IsWrittenOnTheCallersThread_AndCompletesAtOnce()
+    {
+        using var sut = CreateSut();
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+
+        var send = sut.SendAsync("direct");
+
+        Assert.True(send.IsCompletedSuccessfully); // no hop to the send loop: the in-memory write completes synchronously
+        Assert.Equal("direct", await server.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task SendAsync_BehindQueuedMessages_KeepsTheOrder()
+    {
+        using var sut = CreateSut();
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+        server.HoldClientWrites(); // the send loop is inside the write of "1"
+        Assert.True(sut.TryEnqueue("1"));
+        Assert.True(sut.TryEnqueue("2"));
+
+        var third = sut.SendAsync("3");
+        Assert.False(third.IsCompleted);
+        Assert.Equal(3, sut.PendingSendCount);
+        server.ReleaseClientWrites();
+
+        await third.AsTask().WaitAsync(ClientProbe.DefaultTimeout);
+        foreach (var expected in new[] { "1", "2", "3" })
+        {
+            Assert.Equal(expected, await server.ReceiveTextAsync());
+        }
+    }
+
+    [Fact]
+    public async Task SendAsync_WrittenDirectlyWhenTheLinkDrops_GoesOutFirstOnTheNextSession_AndIsCountedMeanwhile()
+    {
+        using var sut = CreateSut();
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var first = await _connector.AcceptAsync();
+        first.HoldClientWrites();
+
+        var send = sut.SendAsync("in flight");
+        Assert.Equal(1, sut.PendingSendCount);
+        Assert.True(sut.TryEnqueue("after it"));
+        first.Kill();
+        await probe.WaitForStateAsync(ConnectionState.Reconnecting);
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(1));
+        var second = await _connector.AcceptAsync();
+
+        Assert.Equal("in flight", await second.ReceiveTextAsync());
+        Assert.Equal("after it", await second.ReceiveTextAsync());
+        await send.AsTask().WaitAsync(ClientProbe.DefaultTimeout);
+        Assert.Equal(0, sut.PendingSendCount);
+    }
+
+    [Fact]
+    public async Task ServerCloses_WhileAWriteIsStuck_TheSessionEndsWithinTheCloseTimeout()
+    {
+        using var sut = CreateSut();
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+        server.HoldClientWrites(); // the server no longer reads: our write waits, as on a full TCP window
+        var stuck = sut.SendAsync("stuck");
+
+        await server.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(3)); // CloseTimeout
+
+        await probe.WaitForDisconnectsAsync(1);
+        Assert.Equal(DisconnectReason.ClosedByServer, probe.Disconnects[0].Reason);
+        Assert.False(stuck.IsCompleted); // it waits, first, for the next session
+        Assert.Equal(1, sut.PendingSendCount);
+    }
 }

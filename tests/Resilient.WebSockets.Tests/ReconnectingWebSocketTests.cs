@@ -658,6 +658,7 @@ public class ReconnectingWebSocketTests
 
         await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
         var server = await _connector.AcceptAsync();
+        server.HoldClientWrites(); // its write cannot finish before the link is lost
         var queued = sut.SendAsync("in the queue").AsTask();
         server.Kill();
         await probe.WaitForDisconnectsAsync(1);

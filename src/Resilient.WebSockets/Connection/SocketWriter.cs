@@ -15,6 +15,7 @@ internal sealed class SocketWriter : IFrameWriter, IDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly WebSocket _socket;
     private readonly CoalescingStream? _coalescer;
+    private Task? _sealed;
 
     public SocketWriter(WebSocket socket, CoalescingStream? coalescer)
     {
@@ -81,6 +82,31 @@ internal sealed class SocketWriter : IFrameWriter, IDisposable
         }
     }
 
+    /// <summary>Takes the send lock if it is free now, without waiting (the direct lane).</summary>
+    public bool TryEnter() => _sendLock.Wait(0);
+
+    /// <summary>One whole message, with the lock taken by <see cref="TryEnter"/> (the caller releases it).</summary>
+    public ValueTask WriteEnteredAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType) =>
+        _socket.SendAsync(data, messageType, endOfMessage: true, CancellationToken.None);
+
+    public void Exit() => _sendLock.Release();
+
+    /// <summary>Takes the send lock for good, once every write under way (a direct one included) has finished: nothing
+    /// is written on this socket after the session has ended. Idempotent.</summary>
+    public Task SealAsync()
+    {
+        var sealing = _sendLock.WaitAsync();
+        var previous = Interlocked.CompareExchange(ref _sealed, sealing, null);
+        if (previous is null)
+        {
+            return sealing;
+        }
+
+        // Sealed already: give back what this call took, if it got it.
+        _ = sealing.ContinueWith(static (_, state) => ((SemaphoreSlim)state!).Release(), _sendLock, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return previous;
+    }
+
     /// <summary>Sends the close frame if the socket can still send one; false when that write failed.</summary>
     public async Task<bool> TryCloseOutputAsync(WebSocketCloseStatus status, string? description)
     {
@@ -106,5 +132,9 @@ internal sealed class SocketWriter : IFrameWriter, IDisposable
         }
     }
 
-    public void Dispose() => _sendLock.Dispose();
+    /// <summary>Nothing to release: the lock has no wait handle, and a direct write that fails after the session ended
+    /// may still give it back (see <see cref="SealAsync"/>).</summary>
+    public void Dispose()
+    {
+    }
 }

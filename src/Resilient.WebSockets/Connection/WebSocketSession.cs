@@ -14,7 +14,7 @@ namespace Resilient.WebSockets.Connection;
 /// </summary>
 /// <remarks>No socket call is ever given a cancellation token that can fire: cancelling a pending WebSocket operation
 /// aborts the socket anyway, so the session aborts explicitly instead and every loop ends on the resulting error.</remarks>
-internal sealed class WebSocketSession : IAsyncDisposable
+internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
 {
     private readonly WebSocket _socket;
     private readonly ClientContext _context;
@@ -52,7 +52,16 @@ internal sealed class WebSocketSession : IAsyncDisposable
         _directSendsOpen = false;
         _sender.Start();
         _health.Start();
+        _context.Sender.OpenLane(this);
     }
+
+    bool IDirectLane.TryEnter() => _writer.TryEnter();
+
+    ValueTask IDirectLane.WriteAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType) => _writer.WriteEnteredAsync(data, messageType);
+
+    void IDirectLane.Exit() => _writer.Exit();
+
+    void IDirectLane.OnFailed(Exception exception) => OnWriteFailed(exception);
 
     /// <summary>Writes one message straight to the socket, ahead of the queue (the <c>OnConnected</c> hook's sends).</summary>
     public ValueTask SendDirectAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken cancellationToken)
@@ -76,6 +85,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
         await _receiving.ConfigureAwait(false);
         _sender.Stop(flush: false);
         await _sender.Completion.ConfigureAwait(false);
+        await _writer.SealAsync().ConfigureAwait(false);
         return _end ?? new DisconnectedInfo(DisconnectReason.ConnectionLost, null, null, null);
     }
 
@@ -88,6 +98,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     {
         RecordEnd(new DisconnectedInfo(reason, status, description, null));
         _directSendsOpen = false;
+        _context.Sender.CloseLane(this);
         using (cancellationToken.UnsafeRegister(static state => ((WebSocketSession)state!).AbortSocket(), this))
         {
             _sender.Stop(flush);
@@ -99,6 +110,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
         {
             await CloseOutputAsync(status, description).ConfigureAwait(false);
             await _receiving.ConfigureAwait(false);
+            await _writer.SealAsync().ConfigureAwait(false);
         }
 
         return _end!;
@@ -109,6 +121,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
     {
         RecordEnd(new DisconnectedInfo(reason, null, null, exception));
         _directSendsOpen = false;
+        _context.Sender.CloseLane(this);
         _sender.Stop(flush: false);
         AbortSocket();
     }
@@ -122,6 +135,7 @@ internal sealed class WebSocketSession : IAsyncDisposable
             await _sender.Completion.ConfigureAwait(false);
         }
 
+        await _writer.SealAsync().ConfigureAwait(false);
         await _health.DisposeAsync().ConfigureAwait(false);
         _receiver.Dispose();
         _socket.Dispose();
@@ -138,14 +152,14 @@ internal sealed class WebSocketSession : IAsyncDisposable
             {
                 case ReceiveEnd.ClosedByServer:
                     RecordEnd(new DisconnectedInfo(DisconnectReason.ClosedByServer, _socket.CloseStatus, _socket.CloseStatusDescription, null));
-                    await StopSendingAsync().ConfigureAwait(false);
-                    await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatusDescription).ConfigureAwait(false);
+                    await AnswerServerCloseAsync().ConfigureAwait(false);
                     break;
                 case ReceiveEnd.MessageTooLarge:
                     await CloseForOversizedMessageAsync().ConfigureAwait(false);
                     break;
                 default:
                     RecordEnd(new DisconnectedInfo(_health.Classify(outcome.Exception!), null, null, outcome.Exception));
+                    AbortSocket(); // the socket is broken: a write stuck on it fails now instead of holding the session open
                     break;
             }
         }
@@ -158,9 +172,20 @@ internal sealed class WebSocketSession : IAsyncDisposable
         }
         finally
         {
+            _context.Sender.CloseLane(this);
             _health.Stop();
             _sender.Stop(flush: false);
         }
+    }
+
+    /// <summary>The server's close: the write under way finishes, then our close frame answers it; bounded by the close
+    /// timeout (a server that closes while it no longer reads would otherwise hold a write, and the session, for ever).</summary>
+    private async Task AnswerServerCloseAsync()
+    {
+        using var timeout = new CancellationTokenSource(_context.Options.CloseTimeout, _context.TimeProvider);
+        using var abort = timeout.Token.UnsafeRegister(static state => ((WebSocketSession)state!).AbortSocket(), this);
+        await StopSendingAsync().ConfigureAwait(false);
+        await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatusDescription).ConfigureAwait(false);
     }
 
     private async Task CloseForOversizedMessageAsync()

@@ -19,6 +19,7 @@ internal sealed class MessageSender
     private readonly EventStream<DroppedMessage> _dropped;
     private readonly ILogger _logger;
     private readonly string _name;
+    private IDirectLane? _lane;
 
     public MessageSender(SendQueueOptions options, TimeProvider timeProvider, Func<bool> isConnected, EventStream<DroppedMessage> dropped, ILogger logger, string name)
     {
@@ -45,9 +46,66 @@ internal sealed class MessageSender
         return new MessageDroppedException(DropReason.NotConnected);
     }
 
-    /// <summary>Queues <paramref name="message"/> and completes when it is written (or faults when it is dropped).</summary>
+    /// <summary>A session's queue flows: its lane is open (see <see cref="IDirectLane"/>).</summary>
+    public void OpenLane(IDirectLane lane) => Volatile.Write(ref _lane, lane);
+
+    /// <summary>The session is ending: its lane closes (a direct write under way finishes before its close frame, which
+    /// waits for the send lock).</summary>
+    public void CloseLane(IDirectLane lane) => Interlocked.CompareExchange(ref _lane, null, lane);
+
+    /// <summary>
+    /// Sends <paramref name="message"/> (which has no completion yet) and completes when it is written, or faults when it
+    /// is dropped. When a session is live, nothing accepted waits to be written and nothing is writing, the message is
+    /// written at once on the caller's thread: the order is the same as through the queue (anything sent after it queues
+    /// behind the send lock), and so is the meaning of completion; a write that completes at once allocates nothing.
+    /// Otherwise it is queued with a completion.
+    /// </summary>
+    public ValueTask SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _lane) is { } lane && Queue.Count == 0 && lane.TryEnter())
+        {
+            // Checked again under the send lock: the send loop cannot take or write anything while it is held.
+            if (Queue.Count == 0)
+            {
+                Queue.AcceptDirect();
+                return WriteDirectAsync(lane, message);
+            }
+
+            lane.Exit();
+        }
+
+        return EnqueueAsync(message.WithCompletion(new PendingSend()), cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteDirectAsync(IDirectLane lane, OutgoingMessage message)
+    {
+        try
+        {
+            await lane.WriteAsync(message.Data, message.MessageType).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed write ends the session; the message waits, first, for the next one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Back in the queue before the lock is released: the session, which seals the lock when it ends, counts this
+            // message among those the next session writes first (or drops, with WhileDisconnected = Fail).
+            var completion = new PendingSend();
+            completion.TryBeginWrite();
+            Queue.Requeue(message.WithCompletion(completion));
+            Log.SendFailed(_logger, _name, Describe.Cause(ex));
+            lane.OnFailed(ex);
+            lane.Exit();
+            await completion.Task.ConfigureAwait(false);
+            return;
+        }
+
+        lane.Exit();
+        Queue.MarkWritten(message);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // the state machine of every waiting send is reused, not allocated
-    public async ValueTask SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
+    private async ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         try
         {

@@ -33,6 +33,8 @@ internal readonly struct OutgoingMessage
 
     public OutgoingMessage WithTimestamp(long timestamp) => new(Data, MessageType, RentedBuffer, Completion, timestamp, Pool);
 
+    public OutgoingMessage WithCompletion(PendingSend completion) => new(Data, MessageType, RentedBuffer, completion, Timestamp, Pool);
+
     /// <summary>Gives the pooled buffer back; call once, when the message is written or dropped.</summary>
     public void ReturnBuffer()
     {

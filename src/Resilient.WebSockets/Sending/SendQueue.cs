@@ -144,6 +144,10 @@ internal sealed class SendQueue
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) =>
         Volatile.Read(ref _retryCount) > 0 ? new ValueTask<bool>(true) : _channel.Reader.WaitToReadAsync(cancellationToken);
 
+    /// <summary>A message that is written on the sender's thread, past the queue (see <see cref="IDirectLane"/>), counts
+    /// as accepted until <see cref="MarkWritten"/> or <see cref="Requeue"/> settles it, like any other.</summary>
+    public void AcceptDirect() => Interlocked.Increment(ref _pending);
+
     /// <summary>The message was written: complete its <c>SendAsync</c> and free its buffer.</summary>
     public void MarkWritten(in OutgoingMessage message)
     {
