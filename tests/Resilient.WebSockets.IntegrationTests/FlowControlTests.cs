@@ -9,8 +9,9 @@ public class FlowControlTests
     private const int Total = 1_000_000;
     private const int Capacity = 1_000;
 
-    /// <summary>Beyond the queue's capacity, one batch may be in flight: written together, completed once the write succeeds (README: at most 128 messages).</summary>
-    private const int InFlight = 128;
+    /// <summary>Beyond the queue's capacity, one batch may be in flight (written together, completed once the write
+    /// succeeds; README: at most 128 messages), or one message written directly on its sender's thread.</summary>
+    private const int InFlight = 128 + 1;
 
     /// <summary>The stated bound: managed heap growth over the run, with a million messages through a 1 000-message queue.</summary>
     private const long MemoryBound = 64L * 1024 * 1024;
@@ -54,7 +55,8 @@ public class FlowControlTests
 
         await server.Log.WaitUntilAsync(l => l.Sunk >= Total, Budget, "a million messages");
         Assert.Equal(Total, server.Log.Sunk);
-        Assert.InRange(peakQueue, 1, Capacity + InFlight);
+        // Zero is possible: while the socket takes every write at once, each send is written on its caller's thread.
+        Assert.InRange(peakQueue, 0, Capacity + InFlight);
         Assert.True(peakMemory < MemoryBound, $"managed memory grew by {peakMemory / 1024 / 1024} MiB");
     }
 
