@@ -66,11 +66,24 @@ public class FlowControlTests
         await using var server = await TestServer.StartAsync();
         await using var client = new ReconnectingWebSocket(Options(server, SendQueueFullMode.DropOldest));
         long dropped = 0;
+        // Every message is written (the server counts it) or reported (the client's Dropped stream counts it); either
+        // count may be the last to move, so both check.
+        var accounted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void CheckAccounted()
+        {
+            if (server.Log.Sunk + Interlocked.Read(ref dropped) >= Total)
+            {
+                accounted.TrySetResult();
+            }
+        }
+
         using var drops = client.Dropped.Subscribe(new Testing.Recorder<DroppedMessage>(d =>
         {
             Assert.Equal(DropReason.QueueFull, d.Reason);
             Interlocked.Increment(ref dropped);
+            CheckAccounted();
         }));
+        server.Log.Changed += CheckAccounted;
         await client.StartAsync();
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
         long peakMemory = 0;
@@ -87,13 +100,18 @@ public class FlowControlTests
             }
         }
 
+        CheckAccounted();
         try
         {
-            await server.Log.WaitUntilAsync(l => l.Sunk + Interlocked.Read(ref dropped) >= Total, Budget, "every message written or dropped");
+            await accounted.Task.WaitAsync(Budget);
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException($"{ex.Message} Written {server.Log.Sunk}, reported dropped {Interlocked.Read(ref dropped)}, pending {client.PendingSendCount}.", ex);
+            throw new TimeoutException($"Not every message was written or dropped within {Budget}. Written {server.Log.Sunk}, reported dropped {Interlocked.Read(ref dropped)}, pending {client.PendingSendCount}.", ex);
+        }
+        finally
+        {
+            server.Log.Changed -= CheckAccounted;
         }
 
         Assert.Equal(Total, server.Log.Sunk + Interlocked.Read(ref dropped));
