@@ -141,13 +141,19 @@ public class MessageDispatcherTests
     public async Task Wait_WhenTheSessionEndsWhileWaitingForRoom_ReportsTheMessage()
     {
         using var release = new ManualResetEventSlim();
-        _messages.Subscribe(Observer.Create<WebSocketMessage>(_ => release.Wait(Timeout)));
+        using var entered = new ManualResetEventSlim();
+        _messages.Subscribe(Observer.Create<WebSocketMessage>(_ =>
+        {
+            entered.Set();
+            release.Wait(Timeout);
+        }));
         var sut = CreateSut(capacity: 1);
         using var sessionEnded = new CancellationTokenSource();
 
         // The first is taken by the (blocked) observer, the second fills the buffer, the third has to wait.
         await sut.AddAsync(Text("1"), CancellationToken.None);
         await sut.OnReadPendingAsync(CancellationToken.None);
+        Assert.True(entered.Wait(Timeout)); // "1" has left the buffer
         await sut.AddAsync(Text("2"), CancellationToken.None);
         await sut.AddAsync(Text("third"), CancellationToken.None);
         var flush = sut.OnReadPendingAsync(sessionEnded.Token).AsTask();
