@@ -248,6 +248,11 @@ public class FirstContactTests
             new ConnectionStateChange(ConnectionState.Connecting, ConnectionState.Reconnecting, DisconnectReason.ConnectFailed, inner) { NextAttemptIn = TimeSpan.FromSeconds(2.1) }.ToString());
         Assert.Equal("Connecting", new ConnectionStateChange(ConnectionState.Reconnecting, ConnectionState.Connecting, null, null).ToString());
         Assert.Equal(
+            "Reconnecting in 3.0 s (connect failed): The server refused the WebSocket handshake with HTTP status 503 (ServiceUnavailable)",
+            new ConnectionStateChange(ConnectionState.Connecting, ConnectionState.Reconnecting, DisconnectReason.ConnectFailed,
+                new WebSocketHandshakeException(HttpStatusCode.ServiceUnavailable, new WebSocketException("The server returned status code '503' when status code '101' was expected.")))
+            { NextAttemptIn = TimeSpan.FromSeconds(3) }.ToString());
+        Assert.Equal(
             "Session ended (closed by the server, close 1012 'service restart')",
             new DisconnectedInfo(DisconnectReason.ClosedByServer, (WebSocketCloseStatus)1012, "service restart", null).ToString());
         Assert.Equal(

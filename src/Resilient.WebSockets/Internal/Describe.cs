@@ -47,7 +47,8 @@ internal static partial class Describe
     };
 
     /// <summary>The messages of <paramref name="exception"/> and its inner exceptions, outermost first, joined by ": ";
-    /// a message that repeats the one before it (or says only "one or more errors occurred") is left out.</summary>
+    /// a message that repeats the one before it (or says only "one or more errors occurred") is left out, and so is
+    /// what lies under a refused handshake (the transport only restates the status).</summary>
     public static string Cause(Exception exception)
     {
         var text = new StringBuilder();
@@ -76,8 +77,12 @@ internal static partial class Describe
     public static string Redact(string text) => UrlPattern().Replace(text, match => Redaction.Uri(match.Value));
 
     /// <summary>The first inner exception of an aggregate (the runtime's keep-alive abort wraps its cause in one).</summary>
-    private static Exception? Next(Exception exception) =>
-        exception is AggregateException { InnerExceptions: [var first, ..] } ? first : exception.InnerException;
+    private static Exception? Next(Exception exception) => exception switch
+    {
+        WebSocketHandshakeException => null,
+        AggregateException { InnerExceptions: [var first, ..] } => first,
+        _ => exception.InnerException,
+    };
 
     [GeneratedRegex(@"\b(?:wss?|https?)://[^\s""'<>]*[^\s""'<>:;,.)]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex UrlPattern();
