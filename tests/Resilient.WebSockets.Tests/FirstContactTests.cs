@@ -141,6 +141,22 @@ public class FirstContactTests
     }
 
     [Fact]
+    public async Task ShouldRetry_IsAskedOncePerFailedAttempt_AlsoWhenItSaysNo()
+    {
+        _connector.Script = Fail(_ => new InvalidOperationException("permanent"));
+        int asked = 0;
+        using var sut = CreateSut(o => o.Reconnect.ShouldRetry = _ =>
+        {
+            Interlocked.Increment(ref asked);
+            return false;
+        });
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout));
+
+        Assert.Equal(1, asked); // the log line says why from the policy's decision; it does not ask the app again
+    }
+
+    [Fact]
     public async Task ShouldRetry_APredicateThatThrows_StopsTheClientWithTheAttemptsError()
     {
         _connector.Script = Fail(_ => new WebSocketException("refused (test)"));

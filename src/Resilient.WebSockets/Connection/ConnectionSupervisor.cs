@@ -53,7 +53,7 @@ internal sealed class ConnectionSupervisor : IDisposable
                 {
                     connection = await _policy.ConnectAsync(
                         (attempt, token) => AttemptAsync(attempt, isReconnect, lostAt, token),
-                        (attempt, failure, next) => OnAttemptFailed(run, attempt, failure, next),
+                        (attempt, failure, plan) => OnAttemptFailed(run, attempt, failure, plan),
                         delayFirst,
                         delayFirst is null ? CancellationToken.None : run.BeginWait(),
                         run.Cancellation.Token).ConfigureAwait(false);
@@ -130,33 +130,33 @@ internal sealed class ConnectionSupervisor : IDisposable
     }
 
     /// <summary>One line for a person: what failed, why, and what comes next; the exception in full at Debug.</summary>
-    private void OnAttemptFailed(SupervisorRun run, int attempt, Exception failure, TimeSpan? next)
+    private void OnAttemptFailed(SupervisorRun run, int attempt, Exception failure, RetryPlan plan)
     {
         run.LastFailure = failure;
         string endpoint = _endpoint ?? SR.EndpointUnknown;
         string cause = Describe.Cause(failure);
-        if (next is { } delay)
+        switch (plan.Verdict)
         {
-            Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, Describe.Duration(delay));
-        }
-        else if (Options.Reconnect.Pipeline is null)
-        {
-            Log.ConnectAttemptFailedFinal(_context.Logger, _context.Name, attempt, endpoint, cause, WhyNoRetry(attempt, failure));
-        }
-        else
-        {
-            Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, SR.DelayByPipeline);
+            case RetryVerdict.Retry:
+                Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, Describe.Duration(plan.Delay!.Value));
+                break;
+            case RetryVerdict.PipelineDecides:
+                Log.ConnectAttemptFailed(_context.Logger, _context.Name, attempt, endpoint, cause, SR.DelayByPipeline);
+                break;
+            default:
+                Log.ConnectAttemptFailedFinal(_context.Logger, _context.Name, attempt, endpoint, cause, WhyNoRetry(attempt, plan.Verdict));
+                break;
         }
 
         Log.ConnectAttemptFailedDetail(_context.Logger, _context.Name, attempt, failure);
-        _state.TryMoveTo(ConnectionState.Reconnecting, DisconnectReason.ConnectFailed, failure, next);
+        _state.TryMoveTo(ConnectionState.Reconnecting, DisconnectReason.ConnectFailed, failure, plan.Delay);
     }
 
-    private string WhyNoRetry(int attempt, Exception failure) => failure switch
+    private static string WhyNoRetry(int attempt, RetryVerdict verdict) => verdict switch
     {
-        _ when !Options.Reconnect.Enabled => SR.NoRetryDisabled,
-        _ when _policy.IsRetryable(failure) => SR.Format(SR.NoRetryAttemptsUsed, attempt),
-        WebSocketHandshakeException { IsAuthenticationFailure: true } => SR.NoRetryAuthentication,
+        RetryVerdict.Disabled => SR.NoRetryDisabled,
+        RetryVerdict.AttemptsUsed => SR.Format(SR.NoRetryAttemptsUsed, attempt),
+        RetryVerdict.AuthenticationRefused => SR.NoRetryAuthentication,
         _ => SR.NoRetryPermanent,
     };
 

@@ -21,7 +21,7 @@ internal sealed class ReconnectPolicy
     private readonly string _name;
     private readonly ResiliencePipeline _pipeline;
     private int _step;
-    private TimeSpan? _planned;
+    private RetryPlan _plan;
     private TimeSpan _lastUptime;
     private bool _lastLossWasPlanned;
 
@@ -103,15 +103,15 @@ internal sealed class ReconnectPolicy
     /// so a server that accepts and closes at once never gets a tight reconnect loop.
     /// </summary>
     /// <param name="attempt">One attempt, given its 1-based number within this outage and a token that ends it.</param>
-    /// <param name="onFailed">Told of each failed attempt (a timeout as a <see cref="TimeoutException"/>) with the delay
-    /// before the next attempt (null when none follows, or when an app's pipeline decides).</param>
+    /// <param name="onFailed">Told of each failed attempt (a timeout as a <see cref="TimeoutException"/>) with what the
+    /// policy decided: another attempt after a delay, or why none follows.</param>
     /// <param name="delayFirst">After a lost session, the wait before the first attempt (see <see cref="DelayAfterLoss"/>); null for none.</param>
     /// <param name="skipWait">Cuts that wait short.</param>
     /// <param name="cancellationToken">Ends everything: the run is stopping.</param>
     /// <exception cref="Exception">The pipeline gave up: the last attempt's exception.</exception>
     public async Task<T> ConnectAsync<T>(
         Func<int, CancellationToken, ValueTask<T>> attempt,
-        Action<int, Exception, TimeSpan?> onFailed,
+        Action<int, Exception, RetryPlan> onFailed,
         TimeSpan? delayFirst,
         CancellationToken skipWait,
         CancellationToken cancellationToken)
@@ -127,9 +127,9 @@ internal sealed class ReconnectPolicy
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception, TimeSpan?> onFailed, CancellationToken cancellationToken)
+    private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception, RetryPlan> onFailed, CancellationToken cancellationToken)
     {
-        _planned = null;
+        _plan = default;
         using var timeout = _connectTimeout == Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource()
             : new CancellationTokenSource(_connectTimeout, _timeProvider);
@@ -143,8 +143,8 @@ internal sealed class ReconnectPolicy
             var failure = ex is OperationCanceledException && timeout.IsCancellationRequested
                 ? new TimeoutException(SR.Format(SR.ConnectTimedOut, Describe.Duration(_connectTimeout)), ex)
                 : ex;
-            _planned = PlanRetry(number, failure);
-            onFailed(number, failure, _planned);
+            _plan = PlanRetry(number, failure);
+            onFailed(number, failure, _plan);
             if (!ReferenceEquals(failure, ex))
             {
                 throw failure;
@@ -154,18 +154,33 @@ internal sealed class ReconnectPolicy
         }
     }
 
-    /// <summary>The built-in policy's one decision after a failed attempt: the delay before the next one, or null for
-    /// none (not retryable, attempts used up, retries off). The pipeline follows it. An app's pipeline decides alone.</summary>
-    private TimeSpan? PlanRetry(int number, Exception failure)
+    /// <summary>The built-in policy's one decision after a failed attempt (the retry rule is asked once): the delay
+    /// before the next one, or why none follows. The pipeline follows it. An app's pipeline decides alone.</summary>
+    private RetryPlan PlanRetry(int number, Exception failure)
     {
-        if (_options.Pipeline is not null || !_options.Enabled || (_options.MaxAttempts is { } max && number >= max) || !IsRetryable(failure))
+        if (_options.Pipeline is not null)
         {
-            return null;
+            return new RetryPlan(RetryVerdict.PipelineDecides);
         }
 
-        return failure is WebSocketHandshakeException { RetryAfter: { } asked }
+        if (!_options.Enabled)
+        {
+            return new RetryPlan(RetryVerdict.Disabled);
+        }
+
+        if (!IsRetryable(failure))
+        {
+            return new RetryPlan(failure is WebSocketHandshakeException { IsAuthenticationFailure: true } ? RetryVerdict.AuthenticationRefused : RetryVerdict.NotRetryable);
+        }
+
+        if (_options.MaxAttempts is { } max && number >= max)
+        {
+            return new RetryPlan(RetryVerdict.AttemptsUsed);
+        }
+
+        return new RetryPlan(RetryVerdict.Retry, failure is WebSocketHandshakeException { RetryAfter: { } asked }
             ? asked < _options.MaxDelay ? asked : _options.MaxDelay
-            : NextDelay();
+            : NextDelay());
     }
 
     private async Task WaitAsync(TimeSpan delay, CancellationToken skipWait, CancellationToken cancellationToken)
@@ -196,9 +211,9 @@ internal sealed class ReconnectPolicy
         return new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is not null && _planned is not null),
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is not null && _plan.Verdict == RetryVerdict.Retry),
                 MaxRetryAttempts = int.MaxValue, // the plan counts the attempts
-                DelayGenerator = _ => new ValueTask<TimeSpan?>(_planned),
+                DelayGenerator = _ => new ValueTask<TimeSpan?>(_plan.Delay),
             })
             .Build();
     }
