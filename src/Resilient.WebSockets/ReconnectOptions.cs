@@ -62,14 +62,16 @@ public sealed class ReconnectOptions
     public static bool DefaultShouldRetry(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        if (CertificateRefusal.Find(exception) is not null)
+        {
+            return false;
+        }
+
         for (var current = exception; current is not null; current = current.InnerException)
         {
-            switch (current)
+            if (current is WebSocketHandshakeException { IsAuthenticationFailure: true } or ArgumentException)
             {
-                case WebSocketHandshakeException { IsAuthenticationFailure: true }:
-                case ArgumentException:
-                case System.Security.Authentication.AuthenticationException { InnerException: not (IOException or System.Net.Sockets.SocketException) }:
-                    return false;
+                return false;
             }
         }
 

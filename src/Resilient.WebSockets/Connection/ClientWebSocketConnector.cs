@@ -122,7 +122,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
             socket.Dispose();
             throw new WebSocketHandshakeException(status, ex) { RetryAfter = retryAfter };
         }
-        catch (WebSocketException ex) when (RefusedCertificate(ex) is { } refused)
+        catch (WebSocketException ex) when (CertificateRefusal.Find(ex) is { } refused) // three exceptions deep in what ClientWebSocket throws
         {
             socket.Dispose();
             throw new AuthenticationException(SR.Format(SR.CertificateRefused, Redaction.Endpoint(uri), refused.Message.TrimEnd('.')), ex);
@@ -132,21 +132,6 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
             socket.Dispose();
             throw;
         }
-    }
-
-    /// <summary>The TLS layer's refusal of the server's certificate, three exceptions deep in what ClientWebSocket throws;
-    /// null for other failures (an <see cref="AuthenticationException"/> caused by an I/O error is a lost connection).</summary>
-    private static AuthenticationException? RefusedCertificate(Exception exception)
-    {
-        for (var current = exception.InnerException; current is not null; current = current.InnerException)
-        {
-            if (current is AuthenticationException { InnerException: not (IOException or SocketException) } refused)
-            {
-                return refused;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The handshake response's Retry-After (seconds, or an HTTP date), if any.</summary>
