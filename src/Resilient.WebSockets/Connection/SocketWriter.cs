@@ -10,7 +10,9 @@ namespace Resilient.WebSockets.Connection;
 /// </summary>
 /// <remarks>No write is ever given a token that can fire while it runs (cancelling a WebSocket write aborts the socket);
 /// a token may only end the wait for the lock, except where a caller is told that cancelling aborts the session.</remarks>
-internal sealed class SocketWriter : IFrameWriter, IDisposable
+#pragma warning disable CA1001 // The lock is never disposed: it has no wait handle, and a direct write that fails after the session ended may still release it (see SealAsync).
+internal sealed class SocketWriter : IFrameWriter
+#pragma warning restore CA1001
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly WebSocket _socket;
@@ -130,11 +132,5 @@ internal sealed class SocketWriter : IFrameWriter, IDisposable
         {
             _sendLock.Release();
         }
-    }
-
-    /// <summary>Nothing to release: the lock has no wait handle, and a direct write that fails after the session ended
-    /// may still give it back (see <see cref="SealAsync"/>).</summary>
-    public void Dispose()
-    {
     }
 }

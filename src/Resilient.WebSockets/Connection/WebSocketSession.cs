@@ -139,7 +139,6 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
         await _health.DisposeAsync().ConfigureAwait(false);
         _receiver.Dispose();
         _socket.Dispose();
-        _writer.Dispose();
         _aborted.Dispose();
     }
 

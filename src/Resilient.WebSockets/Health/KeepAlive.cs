@@ -44,8 +44,8 @@ internal static class KeepAlive
     /// timeout an abort it has not recorded is the runtime's. A write on such a socket fails at the same moment as the
     /// pending receive, and often first: it must not report the lost pong as a lost connection.
     /// </summary>
-    public static bool IsRuntimeAbort(WebSocketState socketState, bool keepAliveTimesOut) =>
-        keepAliveTimesOut && socketState == WebSocketState.Aborted;
+    public static bool IsRuntimeAbort(WebSocket socket, bool keepAliveTimesOut) =>
+        keepAliveTimesOut && socket.State == WebSocketState.Aborted;
 
     /// <summary>
     /// Why a receive failed. The session never cancels a socket call and records its own reason before it aborts, so an

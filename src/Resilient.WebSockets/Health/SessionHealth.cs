@@ -49,7 +49,7 @@ internal sealed class SessionHealth : IAsyncDisposable
 
     /// <summary>Whether a failed write is the runtime's keep-alive abort (see <see cref="KeepAlive.IsRuntimeAbort"/>):
     /// then the write does not decide the reason; the receive loop fails on the same abort and reports it.</summary>
-    public bool IsKeepAliveAbort(WebSocket socket) => _keepAliveTimesOut && KeepAlive.IsRuntimeAbort(socket.State, keepAliveTimesOut: true);
+    public bool IsKeepAliveAbort(WebSocket socket) => KeepAlive.IsRuntimeAbort(socket, _keepAliveTimesOut);
 
     /// <summary>The session is ending: no detector fires any more.</summary>
     public void Stop()
