@@ -132,37 +132,18 @@ public class ClientPolicyTests
         Assert.Empty(probe.Drops);
     }
 
-    [Fact]
-    public async Task Messages_ReceiveBufferFullWithDropOldest_ReportsEachDroppedIncomingMessage()
+    /// <summary>Capacity 2, "1" held by a slow observer, "2" to "5" arrive: two are dropped, which ones by the mode.</summary>
+    [Theory]
+    [InlineData(ReceiveBufferFullMode.DropOldest, new[] { "1", "4", "5" })]
+    [InlineData(ReceiveBufferFullMode.DropNewest, new[] { "1", "2", "5" })]
+    public async Task ReceiveBuffer_Full_DropsAsItsModeSays_AndReportsEachDroppedIncomingMessage(ReceiveBufferFullMode mode, string[] delivered)
     {
         using var release = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
         using var sut = CreateSut(o =>
         {
             o.ReceiveBuffer.Capacity = 2;
-            o.ReceiveBuffer.FullMode = ReceiveBufferFullMode.DropOldest;
-        });
-        using var slow = TestClients.SubscribeSlowObserver(sut, entered, release);
-        using var probe = new ClientProbe(sut);
-        await SendFiveWhileTheFirstIsObservedAsync(sut, entered);
-
-        await probe.WaitUntilAsync(p => p.Drops.Count == 2, "two dropped incoming messages");
-        release.Set();
-        await probe.WaitForMessagesAsync(3);
-
-        Assert.Equal(["1", "4", "5"], probe.Texts);
-        Assert.All(probe.Drops, d => Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Text, 1, DropReason.ReceiveBufferFull), d));
-    }
-
-    [Fact]
-    public async Task ReceiveBufferDropNewest_AFullBuffer_DropsTheMostRecentlyBufferedMessage()
-    {
-        using var release = new ManualResetEventSlim();
-        using var entered = new ManualResetEventSlim();
-        using var sut = CreateSut(o =>
-        {
-            o.ReceiveBuffer.Capacity = 2;
-            o.ReceiveBuffer.FullMode = ReceiveBufferFullMode.DropNewest;
+            o.ReceiveBuffer.FullMode = mode;
         });
         using var slow = TestClients.SubscribeSlowObserver(sut, entered, release);
         using var probe = new ClientProbe(sut);
@@ -172,7 +153,8 @@ public class ClientPolicyTests
         release.Set();
         await probe.WaitForMessagesAsync(3);
 
-        Assert.Equal(["1", "2", "5"], probe.Texts);
+        Assert.Equal(delivered, probe.Texts);
+        Assert.Equal(2, probe.Drops.Count);
         Assert.All(probe.Drops, d => Assert.Equal(new DroppedMessage(MessageDirection.Incoming, WebSocketMessageType.Text, 1, DropReason.ReceiveBufferFull), d));
     }
 

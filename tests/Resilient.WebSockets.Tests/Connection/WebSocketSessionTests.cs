@@ -9,39 +9,33 @@ public class WebSocketSessionTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private static (WebSocketSession Session, ClientContext Context) CreateSut(WebSocket socket, bool keepAliveTimesOut)
+    /// <summary>A session on a socket the runtime has just aborted: one queued message, whose write fails first; returns
+    /// how the session ended and how many messages wait for the next one.</summary>
+    private static async Task<(DisconnectedInfo Ended, int Waiting)> WriteOnAnAbortedSocketAsync(bool keepAliveTimesOut)
     {
         var (context, _) = TestContexts.Create(new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), TimeProvider = new TestTimeProvider() });
-        return (new WebSocketSession(new ConnectedSocket(socket, Coalescer: null, keepAliveTimesOut), context), context);
+        await using var sut = new WebSocketSession(new ConnectedSocket(new AbortedByTheRuntime(), Coalescer: null, keepAliveTimesOut), context);
+        sut.StartReceiving();
+        sut.StartSending();
+
+        Assert.True(context.Sender.TryEnqueue(new OutgoingMessage(new byte[] { 1 }, WebSocketMessageType.Binary, null, null)));
+        var ended = await sut.WaitForEndAsync().WaitAsync(Timeout);
+        return (ended, context.Sender.Queue.Count);
     }
 
     [Fact]
     public async Task RuntimeKeepAliveAbort_AWriteThatFailsFirst_DoesNotHideTheLatePong()
     {
-        var socket = new AbortedByTheRuntime();
-        var (sut, context) = CreateSut(socket, keepAliveTimesOut: true);
-        await using var _ = sut;
-        sut.StartReceiving();
-        sut.StartSending();
-
-        Assert.True(context.Sender.TryEnqueue(new OutgoingMessage(new byte[] { 1 }, WebSocketMessageType.Binary, null, null)));
-        var ended = await sut.WaitForEndAsync().WaitAsync(Timeout);
+        var (ended, waiting) = await WriteOnAnAbortedSocketAsync(keepAliveTimesOut: true);
 
         Assert.Equal(DisconnectReason.KeepAliveTimeout, ended.Reason);
-        Assert.Equal(1, context.Sender.Queue.Count); // the message waits for the next session
+        Assert.Equal(1, waiting); // the message waits for the next session
     }
 
     [Fact]
     public async Task AWriteThatFails_OnASocketWithoutAPongTimeout_IsALostConnection()
     {
-        var socket = new AbortedByTheRuntime();
-        var (sut, context) = CreateSut(socket, keepAliveTimesOut: false);
-        await using var _ = sut;
-        sut.StartReceiving();
-        sut.StartSending();
-
-        Assert.True(context.Sender.TryEnqueue(new OutgoingMessage(new byte[] { 1 }, WebSocketMessageType.Binary, null, null)));
-        var ended = await sut.WaitForEndAsync().WaitAsync(Timeout);
+        var (ended, _) = await WriteOnAnAbortedSocketAsync(keepAliveTimesOut: false);
 
         Assert.Equal(DisconnectReason.ConnectionLost, ended.Reason);
         Assert.IsType<WebSocketException>(ended.Exception);
