@@ -197,4 +197,32 @@ public class ReentrancyTests
         await sut.RunCompletion!.WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal(["one", "completed"], events);
     }
+
+    [Fact]
+    public async Task ALoggerThatStopsTheClient_WhenADirectWriteFails_DoesNotDeadlock()
+    {
+        var connector = new InMemoryConnector { AnswerCloses = true };
+        var time = new TestTimeProvider();
+        ReconnectingWebSocket? client = null;
+        var stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var loggers = new CapturingLoggerFactory(line =>
+        {
+            if (line.EventId.Id == 200) // "a write failed": a logger is user code, and may call back into the client
+            {
+                stopped.TrySetResult(client!.StopAsync().Wait(TimeSpan.FromSeconds(5)));
+            }
+        });
+        using var sut = TestClients.Create(connector, time, loggers: loggers);
+        client = sut;
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await connector.AcceptAsync();
+        server.HoldClientWrites();
+        var send = sut.SendAsync("written directly, then the link dies").AsTask();
+
+        server.Kill();
+
+        Assert.True(await stopped.Task.WaitAsync(ClientProbe.DefaultTimeout), "StopAsync from the logger did not complete: the send lock was held while logging");
+        Assert.Equal(ConnectionState.Stopped, sut.State);
+        Assert.False(send.IsCompleted); // requeued: it waits for the next start
+    }
 }

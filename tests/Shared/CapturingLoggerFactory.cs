@@ -4,7 +4,7 @@ namespace Resilient.WebSockets.Testing;
 
 /// <summary>A logger factory that keeps every line the client logs (formatted message, level, exception), for tests
 /// that check what a person reading the log would see.</summary>
-public sealed class CapturingLoggerFactory : ILoggerFactory
+public sealed class CapturingLoggerFactory(Action<CapturingLoggerFactory.LogLine>? onLine = null) : ILoggerFactory
 {
     private readonly List<LogLine> _lines = [];
 
@@ -18,6 +18,8 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
             }
         }
     }
+
+    private Action<LogLine>? OnLine { get; } = onLine;
 
     public ILogger CreateLogger(string categoryName) => new Capturing(this, categoryName);
 
@@ -41,10 +43,13 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            var line = new LogLine(category, logLevel, eventId, formatter(state, exception), exception);
             lock (owner._lines)
             {
-                owner._lines.Add(new LogLine(category, logLevel, eventId, formatter(state, exception), exception));
+                owner._lines.Add(line);
             }
+
+            owner.OnLine?.Invoke(line); // as a logger provider would: user code, on the logging thread
         }
     }
 }

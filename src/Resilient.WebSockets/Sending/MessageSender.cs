@@ -93,9 +93,9 @@ internal sealed class MessageSender
             var completion = new PendingSend();
             completion.TryBeginWrite();
             Queue.Requeue(message.WithCompletion(completion));
-            Log.SendFailed(_logger, _name, Describe.Cause(ex));
             lane.OnFailed(ex);
             lane.Exit();
+            Log.SendFailed(_logger, _name, Describe.Cause(ex)); // a logger is user code: never under the send lock
             await completion.Task.ConfigureAwait(false);
             return;
         }
