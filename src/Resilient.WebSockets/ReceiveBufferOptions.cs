@@ -15,14 +15,18 @@ public enum ReceiveBufferFullMode
     DropNewest = 2,
 }
 
-/// <summary>The buffer between the socket and the observers of <see cref="ReconnectingWebSocket.Messages"/>.</summary>
+/// <summary>The buffer between the socket and the observers of <see cref="ReconnectingWebSocket.Messages"/>, used while
+/// the observers are behind.</summary>
 /// <remarks>
-/// The receive loop puts each whole message into the buffer and goes back to reading at once, so pongs and close
-/// frames are processed while observers are busy; one dispatch loop hands the messages to the observers, in order.
-/// Every message dropped from a full buffer is reported on <see cref="ReconnectingWebSocket.Dropped"/>
-/// (<see cref="MessageDirection.Incoming"/>, <see cref="DropReason.ReceiveBufferFull"/>). The buffer counts messages,
-/// so at worst it holds <see cref="Capacity"/> × <see cref="ReconnectingWebSocketOptions.MaxMessageSize"/> bytes.
-/// Read when the client is created; later changes have no effect.
+/// While the observers keep up, the receive loop calls them itself (no hand-over to another thread). When one observer
+/// call has run for 100 to 200 ms (a watchdog on <see cref="ReconnectingWebSocketOptions.TimeProvider"/> checks every
+/// 100 ms), reading moves to a new receive loop, so pongs and close frames are processed while that observer is busy;
+/// what arrives meanwhile goes into this buffer, which the late observer's thread drains, in order, before the receive
+/// loop delivers inline again. Every message dropped from a full buffer is reported on
+/// <see cref="ReconnectingWebSocket.Dropped"/> (<see cref="MessageDirection.Incoming"/>,
+/// <see cref="DropReason.ReceiveBufferFull"/>). The buffer counts messages, so at worst it holds <see cref="Capacity"/>
+/// × <see cref="ReconnectingWebSocketOptions.MaxMessageSize"/> bytes. Read when the client is created; later changes
+/// have no effect.
 /// </remarks>
 public sealed class ReceiveBufferOptions
 {
@@ -34,8 +38,8 @@ public sealed class ReceiveBufferOptions
     /// <value>Default: <see cref="ReceiveBufferFullMode.Wait"/>.</value>
     public ReceiveBufferFullMode FullMode { get; set; } = ReceiveBufferFullMode.Wait;
 
-    /// <summary>Skips the buffer: observers run on the receive loop itself, one hop fewer. A slow observer then stops
-    /// reading, pongs included.</summary>
+    /// <summary>Turns the watchdog and the buffer off: observers always run on the receive loop, and a slow observer
+    /// stops reading (pongs and close frames included) for as long as it runs.</summary>
     /// <value>Default: <see langword="false"/>.</value>
     public bool DeliverInline { get; set; }
 

@@ -34,7 +34,7 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
         StartedAt = context.TimeProvider.GetTimestamp();
         _writer = new SocketWriter(_socket, connected.Coalescer);
         _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, SendHeartbeatAsync, Abort);
-        _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.Logger, context.Name);
+        _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.TimeProvider, context.Logger, context.Name);
         _sender = new SendLoop(context.Sender.Queue, _writer, OnWriteFailed, context.Logger, context.Name);
     }
 

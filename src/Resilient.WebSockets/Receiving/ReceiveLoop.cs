@@ -24,82 +24,58 @@ internal readonly record struct ReceiveOutcome(ReceiveEnd End, Exception? Except
 /// <summary>
 /// The only reader of a session's socket: assembles fragments into whole messages in a pooled buffer (never past the
 /// size limit), stamps activity for the health detectors, filters heartbeat replies, and hands each message to the
-/// dispatcher, telling it when the next read would wait (the dispatcher decides when to hand a batch over).
+/// dispatcher, which delivers it on this thread while the observers keep up.
 /// </summary>
-/// <remarks>It never cancels a socket call (cancelling a pending WebSocket operation aborts the socket): the session
-/// aborts the socket instead, and the loop ends on the resulting error.</remarks>
+/// <remarks>
+/// <para>Reading may move threads: a watchdog (a <see cref="TimeProvider"/> timer ticking every
+/// <see cref="MessageDispatcher.HandOverAfter"/> while the loop runs) asks the dispatcher whether one delivery has held
+/// the loop for a whole tick; if so, a new read loop starts on the thread pool and the one stuck in the observer stops
+/// reading when it returns. One loop reads at a time, and whichever ends the session sets <see cref="RunAsync"/>'s
+/// outcome.</para>
+/// <para>It never cancels a socket call (cancelling a pending WebSocket operation aborts the socket): the session
+/// aborts the socket instead, and the loop ends on the resulting error.</para>
+/// </remarks>
 internal sealed class ReceiveLoop : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly MessageDispatcher _dispatcher;
     private readonly SessionHealth _health;
     private readonly MessageAssembler _assembler;
+    private readonly TimeProvider _time;
     private readonly int _maxMessageSize;
     private readonly ILogger _logger;
     private readonly string _name;
+    private readonly TaskCompletionSource<ReceiveOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _watchGate = new();
+    private ITimer? _watchdog;
+    private long _lastSeen;
+    private bool _ended;
+    private CancellationToken _aborted;
 
-    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, ILogger logger, string name)
+    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name)
     {
         _socket = socket;
         _dispatcher = dispatcher;
         _health = health;
         _maxMessageSize = maxMessageSize;
+        _time = time;
         _logger = logger;
         _name = name;
         _assembler = new MessageAssembler(maxMessageSize);
     }
 
     /// <summary>Reads until the server closes, a message is too large, or a receive fails. What was received before the
-    /// end is handed over before this returns (waits for room end with <paramref name="aborted"/>).</summary>
-    public async Task<ReceiveOutcome> RunAsync(CancellationToken aborted)
+    /// end is handed over before this completes (waits for room end with <paramref name="aborted"/>).</summary>
+    public Task<ReceiveOutcome> RunAsync(CancellationToken aborted)
     {
-        try
+        _aborted = aborted;
+        if (_dispatcher.CanHandOver)
         {
-            while (true)
-            {
-                var receive = _socket.ReceiveAsync(_assembler.GetReceiveBuffer(), CancellationToken.None);
-                if (!receive.IsCompleted)
-                {
-                    await _dispatcher.OnReadPendingAsync(aborted).ConfigureAwait(false);
-                }
-
-                var result = await receive.ConfigureAwait(false);
-                _health.OnActivity();
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return new ReceiveOutcome(ReceiveEnd.ClosedByServer);
-                }
-
-                if (!_assembler.Advance(result.Count))
-                {
-                    Log.MessageTooLarge(_logger, _name, _maxMessageSize);
-                    _dispatcher.ReportDropped(result.MessageType, _assembler.Count, DropReason.MessageTooLarge);
-                    _assembler.Reset();
-                    return new ReceiveOutcome(ReceiveEnd.MessageTooLarge);
-                }
-
-                if (result.EndOfMessage)
-                {
-                    Log.MessageReceived(_logger, _name, result.MessageType, _assembler.Count);
-                    var message = _assembler.TakeMessage(result.MessageType);
-                    if (_health.ShouldPublish(message))
-                    {
-                        await _dispatcher.AddAsync(message, aborted).ConfigureAwait(false);
-                    }
-                }
-            }
+            _watchdog = _time.CreateTimer(static state => ((ReceiveLoop)state!).OnWatchdog(), this, MessageDispatcher.HandOverAfter, MessageDispatcher.HandOverAfter);
         }
-#pragma warning disable CA1031 // Every failure of the connection ends the session with a reason; none may escape the loop.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return new ReceiveOutcome(ReceiveEnd.Failed, ex);
-        }
-        finally
-        {
-            // Whatever arrived before the end is still delivered, in order.
-            await _dispatcher.OnReadPendingAsync(aborted).ConfigureAwait(false);
-        }
+
+        _ = ReadAsync();
+        return _outcome.Task;
     }
 
     /// <summary>After our close frame for an oversized message: reads and discards until the server's close frame.</summary>
@@ -116,5 +92,81 @@ internal sealed class ReceiveLoop : IDisposable
         }
     }
 
-    public void Dispose() => _assembler.Dispose();
+    public void Dispose()
+    {
+        StopWatching();
+        _assembler.Dispose();
+    }
+
+    private async Task ReadAsync()
+    {
+        ReceiveOutcome outcome;
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(_assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
+                _health.OnActivity();
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    outcome = new ReceiveOutcome(ReceiveEnd.ClosedByServer);
+                    break;
+                }
+
+                if (!_assembler.Advance(result.Count))
+                {
+                    Log.MessageTooLarge(_logger, _name, _maxMessageSize);
+                    _dispatcher.ReportDropped(result.MessageType, _assembler.Count, DropReason.MessageTooLarge);
+                    _assembler.Reset();
+                    outcome = new ReceiveOutcome(ReceiveEnd.MessageTooLarge);
+                    break;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    Log.MessageReceived(_logger, _name, result.MessageType, _assembler.Count);
+                    var message = _assembler.TakeMessage(result.MessageType);
+                    if (_health.ShouldPublish(message) && !await _dispatcher.AddAsync(message, _aborted).ConfigureAwait(false))
+                    {
+                        return; // a new read loop took over while this one was in an observer
+                    }
+                }
+            }
+        }
+#pragma warning disable CA1031 // Every failure of the connection ends the session with a reason; none may escape the loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = new ReceiveOutcome(ReceiveEnd.Failed, ex);
+        }
+
+        StopWatching();
+        _outcome.TrySetResult(outcome);
+    }
+
+    /// <summary>The watchdog's tick: starts a new read loop when the current one has been in one observer call since the
+    /// previous tick. Never after the loop ended (a late tick must not take over the next session's delivery).</summary>
+    private void OnWatchdog()
+    {
+        lock (_watchGate)
+        {
+            if (!_ended && _dispatcher.TryTakeOver(ref _lastSeen))
+            {
+                _ = Task.Run(ReadAsync);
+            }
+        }
+    }
+
+    private void StopWatching()
+    {
+        ITimer? watchdog;
+        lock (_watchGate)
+        {
+            _ended = true;
+            watchdog = _watchdog;
+            _watchdog = null;
+        }
+
+        watchdog?.Dispose();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
+using Resilient.WebSockets.Receiving;
 
 namespace Resilient.WebSockets.Tests.Infrastructure;
 
@@ -43,6 +44,14 @@ public sealed class TestTimeProvider : FakeTimeProvider
     {
         await WaitForTimerAsync(dueTime);
         Advance(dueTime);
+    }
+
+    /// <summary>Moves the clock two receive-watchdog ticks on: an observer call under way since before this call has
+    /// outlasted the hand-over, so reading moves to a new receive loop.</summary>
+    public void AdvancePastHandOver()
+    {
+        Advance(MessageDispatcher.HandOverAfter);
+        Advance(MessageDispatcher.HandOverAfter);
     }
 
     private sealed class TrackedTimer(ITimer inner, TestTimeProvider owner) : ITimer

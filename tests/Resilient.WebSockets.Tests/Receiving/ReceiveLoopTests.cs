@@ -19,7 +19,8 @@ public sealed class ReceiveLoopTests : IDisposable
     private readonly WebSocket _client;
     private readonly WebSocket _server;
     private readonly DuplexPipe.PipeEndStream _serverStream;
-    private readonly MessageDispatcher _dispatcher;
+    private readonly TestTimeProvider _time = new();
+    private MessageDispatcher _dispatcher;
 
     public ReceiveLoopTests()
     {
@@ -27,9 +28,7 @@ public sealed class ReceiveLoopTests : IDisposable
         _serverStream = serverStream;
         _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         _server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        var messages = new Broadcast<WebSocketMessage>(_ => { });
-        messages.Subscribe(new Testing.Recorder<WebSocketMessage>(_delivered.Add));
-        _dispatcher = new MessageDispatcher(new ReceiveBufferOptions { DeliverInline = true }, messages, (type, length, reason) => _dropped.Add((type, length, reason)));
+        _dispatcher = CreateDispatcher(new ReceiveBufferOptions { DeliverInline = true });
     }
 
     public void Dispose()
@@ -40,9 +39,31 @@ public sealed class ReceiveLoopTests : IDisposable
 
     private ReceiveLoop CreateSut(HeartbeatOptions? heartbeat = null)
     {
-        var options = new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), Heartbeat = heartbeat, TimeProvider = new TestTimeProvider() };
+        var options = new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), Heartbeat = heartbeat, TimeProvider = _time };
         var health = new SessionHealth(options, keepAliveTimesOut: false, (_, _) => default, (_, _) => { });
-        return new ReceiveLoop(_client, _dispatcher, health, MaxMessageSize, NullLogger.Instance, "test");
+        return new ReceiveLoop(_client, _dispatcher, health, MaxMessageSize, _time, NullLogger.Instance, "test");
+    }
+
+    private List<string> DeliveredTexts()
+    {
+        lock (_delivered)
+        {
+            return [.. _delivered.Select(m => m.Text)];
+        }
+    }
+
+    private MessageDispatcher CreateDispatcher(ReceiveBufferOptions options, Action<WebSocketMessage>? observer = null)
+    {
+        var messages = new Broadcast<WebSocketMessage>(_ => { });
+        messages.Subscribe(new Testing.Recorder<WebSocketMessage>(message =>
+        {
+            observer?.Invoke(message);
+            lock (_delivered)
+            {
+                _delivered.Add(message);
+            }
+        }));
+        return new MessageDispatcher(options, messages, (type, length, reason) => _dropped.Add((type, length, reason)));
     }
 
     private Task SendAsync(string text, bool endOfMessage = true) =>
@@ -126,5 +147,62 @@ public sealed class ReceiveLoopTests : IDisposable
         Assert.Equal(ReceiveEnd.Failed, outcome.End);
         Assert.NotNull(outcome.Exception);
         Assert.Equal(["before"], _delivered.Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task AnObserverCallThatOverrunsTheWatchdog_MovesReadingToANewLoop_WhichReadsOnAndEndsTheSession()
+    {
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        _dispatcher = CreateDispatcher(new ReceiveBufferOptions(), message =>
+        {
+            if (message.Text == "slow")
+            {
+                entered.Set();
+                release.Wait(Timeout);
+            }
+        });
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+        await SendAsync("slow");
+        Assert.True(entered.Wait(Timeout));
+
+        _time.Advance(MessageDispatcher.HandOverAfter); // first tick: sees the delivery
+        _time.Advance(MessageDispatcher.HandOverAfter); // second tick: the same delivery, so reading moves on
+        await SendAsync("a");
+        await SendAsync("b");
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+
+        var outcome = await run.WaitAsync(Timeout); // ended while the observer is still in "slow"
+        Assert.Equal(ReceiveEnd.ClosedByServer, outcome.End);
+        Assert.Equal(0, _time.AliveTimers); // the watchdog stops with the loop
+        Assert.Empty(DeliveredTexts()); // recorded when the observer returns
+        release.Set();
+        await _dispatcher.WhenDelivered().WaitAsync(Timeout);
+        Assert.Equal(["slow", "a", "b"], DeliveredTexts());
+    }
+
+    [Fact]
+    public async Task WithoutTheWatchdog_ASlowObserverHoldsTheLoop_AndNoTimerRuns()
+    {
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        _dispatcher = CreateDispatcher(new ReceiveBufferOptions { DeliverInline = true }, message =>
+        {
+            entered.Set();
+            release.Wait(Timeout);
+        });
+        using var sut = CreateSut();
+        var run = sut.RunAsync(CancellationToken.None);
+        Assert.Equal(0, _time.AliveTimers);
+        await SendAsync("slow");
+        Assert.True(entered.Wait(Timeout));
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        Assert.False(run.IsCompleted); // nobody reads the close while the observer runs
+
+        release.Set();
+        Assert.Equal(ReceiveEnd.ClosedByServer, (await run.WaitAsync(Timeout)).End);
     }
 }
