@@ -8,20 +8,18 @@ namespace Resilient.WebSockets.Sending;
 /// copied into one when the caller may reuse theirs at once, or borrowed when the caller waits for the write.</summary>
 internal static class Payloads
 {
-    private const int MaxPooledPayload = 64 * 1024;
-    private const int MaxPooledBuffersPerSize = 4096;
-
-    /// <summary>Buffers for queued payloads, shared by every client: a busy queue's worth is reused instead of allocated
-    /// (the runtime's shared pool keeps only a few arrays per size and core, far fewer than a busy queue holds). Created on
-    /// first use, so a process that never queues a copy pays nothing; it keeps at most 4 096 arrays per size class.</summary>
-    private static readonly Lazy<ArrayPool<byte>> SharedPool = new(() => ArrayPool<byte>.Create(MaxPooledPayload, MaxPooledBuffersPerSize));
+    /// <summary>Buffers for queued payloads, shared by every client, bounded by the bytes kept (see
+    /// <see cref="PayloadPool"/>). Created on first use, so a process that never queues a copy pays nothing.</summary>
+    private static readonly Lazy<PayloadPool> SharedPool = new(() => new PayloadPool());
 
     public static ArrayPool<byte> Pool => SharedPool.Value;
 
-    /// <summary>Text as UTF-8 in a pooled buffer (given back by <see cref="OutgoingMessage.ReturnBuffer"/>).</summary>
+    /// <summary>Text as UTF-8 in a pooled buffer of its exact size class (given back by
+    /// <see cref="OutgoingMessage.ReturnBuffer"/>): counting the bytes first keeps a queued 1 KiB text in 1 KiB, not in
+    /// the 4 KiB its worst case would need.</summary>
     public static OutgoingMessage Text(string text, PendingSend? completion)
     {
-        byte[] buffer = Pool.Rent(Math.Max(Encoding.UTF8.GetMaxByteCount(text.Length), 1));
+        byte[] buffer = Pool.Rent(Math.Max(Encoding.UTF8.GetByteCount(text), 1));
         int length = Encoding.UTF8.GetBytes(text, buffer);
         return new OutgoingMessage(buffer.AsMemory(0, length), WebSocketMessageType.Text, buffer, completion, pool: Pool);
     }
