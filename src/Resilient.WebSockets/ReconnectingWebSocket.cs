@@ -279,7 +279,6 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     {
         _sender.Close();
         _dispatcher.Complete();
-        _supervisor.Dispose();
         _events.Complete();
     }
 }

@@ -12,7 +12,7 @@ public class TransportTests
     public async Task DefaultConnector_RealClientWebSocket_OneWritePerFrameOnTheCoalescingPath()
     {
         await using var server = await TestServer.StartAsync();
-        using var connector = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
+        var connector = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
 
         var connected = await connector.ConnectAsync(server.Url("/echo"), CancellationToken.None);
         using var socket = connected.Socket;
@@ -86,8 +86,8 @@ public class TransportTests
     public async Task DefaultConnector_KeepAliveLeftOn_SaysTheRuntimeTimesOutPongsOnlyWhereItDoes()
     {
         await using var server = await TestServer.StartAsync();
-        using var on = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
-        using var off = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo"), ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.Zero });
+        var on = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
+        var off = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo"), ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.Zero });
 
         var withKeepAlive = await on.ConnectAsync(server.Url("/echo"), CancellationToken.None);
         var without = await off.ConnectAsync(server.Url("/echo"), CancellationToken.None);

@@ -14,7 +14,7 @@ namespace Resilient.WebSockets.Connection;
 /// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> (which may override anything set here), exactly once.
 /// </summary>
 /// <remarks>
-/// It connects through its own <see cref="SocketsHttpHandler"/> whose ConnectCallback returns a
+/// It connects through one <see cref="SocketsHttpHandler"/> shared by every client, whose ConnectCallback returns a
 /// <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket write.
 /// That path is pinned to HTTP/1.1 (HTTP/2 frames the data itself). When the app's settings do not fit it — a
 /// different HTTP version, or a proxy, credentials, client certificates, a certificate validation callback or cookies
@@ -22,19 +22,23 @@ namespace Resilient.WebSockets.Connection;
 /// uses the runtime's own path on the same socket: everything works as configured, without coalescing. The stream of an
 /// attempt travels back in that attempt's request options, so nothing is shared between attempts.
 /// </remarks>
-internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
+internal sealed class ClientWebSocketConnector : ISocketConnector
 {
     private static readonly HttpRequestOptionsKey<StrongBox<CoalescingStream?>> StreamKey = new("Resilient.WebSockets.Stream");
     private static readonly IWebProxy? DefaultProxy = DefaultProxyOfClientWebSocket();
 
+    /// <summary>One handler for every client in the process, as a bare <see cref="ClientWebSocket"/> shares the runtime's:
+    /// creating one per client was a tenth of a first connect. Nothing in it is per client (its settings are fixed, each
+    /// upgraded connection leaves its pool for good, and an attempt's stream travels in that attempt's request), and it
+    /// lives as long as the process.</summary>
+    private static readonly Lazy<SocketsHttpHandler> SharedHandler = new(CreateHandler);
+
     private readonly ReconnectingWebSocketOptions _options;
-    private readonly Lazy<SocketsHttpHandler> _handler;
     private volatile bool _plainOnly;
 
     public ClientWebSocketConnector(ReconnectingWebSocketOptions options)
     {
         _options = options;
-        _handler = new Lazy<SocketsHttpHandler>(CreateHandler);
     }
 
     public async ValueTask<ConnectedSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
@@ -63,7 +67,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         var box = new StrongBox<CoalescingStream?>();
         try
         {
-            using var invoker = new AttemptInvoker(_handler.Value, box);
+            using var invoker = new AttemptInvoker(SharedHandler.Value, box);
             await ConnectAsync(socket, uri, invoker, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
@@ -77,13 +81,6 @@ internal sealed class ClientWebSocketConnector : ISocketConnector, IDisposable
         return new ConnectedSocket(socket, box.Value, keepAliveTimesOut);
     }
 
-    public void Dispose()
-    {
-        if (_handler.IsValueCreated)
-        {
-            _handler.Value.Dispose();
-        }
-    }
 
     /// <summary>Whether the runtime accepts these options together with a custom invoker, on HTTP/1.1.</summary>
     internal static bool FitsCoalescingPath(ClientWebSocketOptions options) =>

@@ -11,7 +11,7 @@ namespace Resilient.WebSockets.Connection;
 /// </summary>
 /// <remarks>Everything it publishes goes through the event pump: <c>StartAsync</c>'s and <c>ReconnectAsync</c>'s tasks
 /// complete after the observers have seen the connect, and the run completes after they have seen the stop.</remarks>
-internal sealed class ConnectionSupervisor : IDisposable
+internal sealed class ConnectionSupervisor
 {
     private readonly ClientContext _context;
     private readonly ConnectionStateMachine _state;
@@ -30,9 +30,6 @@ internal sealed class ConnectionSupervisor : IDisposable
     private ReconnectingWebSocketOptions Options => _context.Options;
 
     private ClientEvents Events => _context.Events;
-
-    /// <summary>Releases the default connector's HTTP handler (once the client is done with it).</summary>
-    public void Dispose() => (_connector as IDisposable)?.Dispose();
 
     public async Task RunAsync(SupervisorRun run, Task previousRun)
     {

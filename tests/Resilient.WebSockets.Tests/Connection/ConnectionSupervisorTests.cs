@@ -10,7 +10,7 @@ namespace Resilient.WebSockets.Tests.Connection;
 
 /// <summary>The supervisor on its own: one run, its inbox, its sessions, and what it publishes, on the in-memory
 /// connector and a fake clock.</summary>
-public sealed class ConnectionSupervisorTests : IDisposable
+public sealed class ConnectionSupervisorTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan InitialDelay = TimeSpan.FromSeconds(1);
@@ -48,8 +48,6 @@ public sealed class ConnectionSupervisorTests : IDisposable
         _delivered.Enqueue(value);
         _events.Writer.TryWrite(value);
     }
-
-    public void Dispose() => _sut.Dispose();
 
     private SupervisorRun Start()
     {
