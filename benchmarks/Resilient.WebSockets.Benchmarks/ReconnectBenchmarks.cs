@@ -8,7 +8,8 @@ namespace Resilient.WebSockets.Benchmarks;
 /// Reconnect: connect, send one message, the server echoes it and aborts the TCP connection; the operation ends when the
 /// contestant is connected again (to /echo) and has an echo back on the new connection. Each contestant uses the smallest
 /// reconnect delay it allows: ReconnectingWebSocket and Websocket.Client zero, Raw an immediate hand-written reconnect.
-/// (The first echo is not awaited: an abort right after a write may discard it.)
+/// (The first echo is not awaited: an abort right after a write may discard it.) Every contestant ends with a close
+/// handshake, as <c>DisposeAsync</c> does.
 /// </summary>
 [MemoryDiagnoser]
 public class ReconnectBenchmarks
@@ -59,6 +60,7 @@ public class ReconnectBenchmarks
         await second.ConnectAsync(Echo, CancellationToken.None);
         await second.SendAsync(_second, WebSocketMessageType.Binary, true, CancellationToken.None);
         await second.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+        await second.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); // as DisposeAsync does
     }
 
     [Benchmark]
@@ -119,6 +121,7 @@ public class ReconnectBenchmarks
         await reconnected.Task;
         await client.SendInstant(_second);
         await echoed.Task;
+        await client.Stop(WebSocketCloseStatus.NormalClosure, string.Empty);
     }
 }
 
