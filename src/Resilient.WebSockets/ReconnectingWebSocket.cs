@@ -87,6 +87,10 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     /// Starts the client. The task completes when the first connection is open (after <see cref="ReconnectingWebSocketOptions.OnConnected"/>);
     /// until then the client keeps trying under the reconnect policy.
     /// </summary>
+    /// <remarks>The first attempt begins on the calling thread, outside every lock of the client: a
+    /// <see cref="ReconnectingWebSocketOptions.UriFactory"/>, <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/>
+    /// or custom <see cref="ReconnectingWebSocketOptions.Connector"/> runs there until its first <c>await</c> that does
+    /// not complete at once. Everything after that runs on the thread pool.</remarks>
     /// <param name="cancellationToken">Cancels the start: the client is then <see cref="ConnectionState.Stopped"/>, with nothing running.</param>
     /// <returns>A task that completes when connected.</returns>
     /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
@@ -100,6 +104,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         SupervisorRun run;
+        Task<Task> start;
         lock (_lifecycleGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -110,10 +115,14 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 
             var previous = _run?.Completion ?? Task.CompletedTask;
             run = new SupervisorRun();
-            run.Completion = Task.Run(() => _supervisor.RunAsync(run, previous), CancellationToken.None);
+            start = new Task<Task>(() => _supervisor.RunAsync(run, previous));
+            run.Completion = start.Unwrap();
             _run = run;
         }
 
+        // The first attempt begins on the caller's thread, after the lock (it runs the app's callbacks): no wait for a
+        // thread-pool thread before the connect, as with a bare ClientWebSocket. Every later step runs on the pool.
+        start.RunSynchronously(TaskScheduler.Default);
         try
         {
             await run.FirstConnected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
