@@ -27,8 +27,8 @@ internal readonly record struct ReceiveOutcome(ReceiveEnd End, Exception? Except
 /// dispatcher, which delivers it on this thread while the observers keep up.
 /// </summary>
 /// <remarks>
-/// <para>Reading may move threads: a watchdog (a <see cref="TimeProvider"/> timer ticking every
-/// <see cref="MessageDispatcher.HandOverAfter"/> while the loop runs) asks the dispatcher whether one delivery has held
+/// <para>Reading may move threads: a watchdog (<see cref="ReceiveWatchdog"/>: one <see cref="TimeProvider"/> timer for
+/// every loop on that clock, ticking every <see cref="MessageDispatcher.HandOverAfter"/> while any runs) asks the dispatcher whether one delivery has held
 /// the loop for a whole tick; if so, a new read loop starts on the thread pool and the one stuck in the observer stops
 /// reading when it returns. One loop reads at a time, and whichever ends the session sets <see cref="RunAsync"/>'s
 /// outcome.</para>
@@ -47,7 +47,8 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly string _name;
     private readonly TaskCompletionSource<ReceiveOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _watchGate = new();
-    private ITimer? _watchdog;
+    private readonly Action _onWatchdog;
+    private ReceiveWatchdog? _watchdog;
     private long _lastSeen;
     private bool _ended;
     private CancellationToken _aborted;
@@ -62,6 +63,7 @@ internal sealed class ReceiveLoop : IDisposable
         _logger = logger;
         _name = name;
         _assembler = new MessageAssembler(maxMessageSize);
+        _onWatchdog = OnWatchdog;
     }
 
     /// <summary>Reads until the server closes, a message is too large, or a receive fails. What was received before the
@@ -71,7 +73,8 @@ internal sealed class ReceiveLoop : IDisposable
         _aborted = aborted;
         if (_dispatcher.CanHandOver)
         {
-            _watchdog = _time.CreateTimer(static state => ((ReceiveLoop)state!).OnWatchdog(), this, MessageDispatcher.HandOverAfter, MessageDispatcher.HandOverAfter);
+            _watchdog = ReceiveWatchdog.For(_time);
+            _watchdog.Register(_onWatchdog);
         }
 
         _ = ReadAsync();
@@ -159,7 +162,7 @@ internal sealed class ReceiveLoop : IDisposable
 
     private void StopWatching()
     {
-        ITimer? watchdog;
+        ReceiveWatchdog? watchdog;
         lock (_watchGate)
         {
             _ended = true;
@@ -167,6 +170,6 @@ internal sealed class ReceiveLoop : IDisposable
             _watchdog = null;
         }
 
-        watchdog?.Dispose();
+        watchdog?.Unregister(_onWatchdog);
     }
 }
