@@ -9,7 +9,7 @@ namespace Resilient.WebSockets.Sending;
 /// runs empty or the batch is full; the messages' sends complete only after that write succeeded. When a write fails,
 /// the whole unwritten batch goes back to the front of the queue, in order, and the session is told.
 /// </summary>
-#pragma warning disable CA1001 // The source has no timer; the loop disposes it when it ends.
+#pragma warning disable CA1001 // The source has no timer and no wait handle: nothing to release, so it is never disposed.
 internal sealed class SendLoop
 #pragma warning restore CA1001
 {
@@ -45,14 +45,9 @@ internal sealed class SendLoop
             _stopWriting = true;
         }
 
-        try
-        {
-            _stopWaiting.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already ended and disposed.
-        }
+        // Never disposed (see the class), so a stop after the loop ended is a no-op, not an exception: a session's end
+        // stops the loop from several places.
+        _stopWaiting.Cancel();
     }
 
     private async Task RunAsync()
@@ -99,10 +94,6 @@ internal sealed class SendLoop
             RequeueHeld();
             Log.LoopFailed(_logger, _name, ex);
             _onFailed(ex);
-        }
-        finally
-        {
-            _stopWaiting.Dispose();
         }
     }
 

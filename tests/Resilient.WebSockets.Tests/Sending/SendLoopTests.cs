@@ -38,6 +38,38 @@ public class SendLoopTests
     }
 
     [Fact]
+    public async Task Stop_AgainAfterTheLoopEnded_DoesNotThrowInside()
+    {
+        // A session's end stops its send loop from several places; each late stop used to throw (and catch) an
+        // ObjectDisposedException, a cost on every close.
+        var sut = Start(new ScriptedWriter(canHold: false));
+        sut.Stop(flush: false);
+        await sut.Completion.WaitAsync(Timeout);
+        int thread = Environment.CurrentManagedThreadId;
+        int thrownHere = 0;
+        void Count(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                Interlocked.Increment(ref thrownHere);
+            }
+        }
+
+        AppDomain.CurrentDomain.FirstChanceException += Count;
+        try
+        {
+            sut.Stop(flush: false);
+            sut.Stop(flush: true);
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= Count;
+        }
+
+        Assert.Equal(0, thrownHere);
+    }
+
+    [Fact]
     public async Task WithoutHolding_WritesEachMessageInOrder_AndCompletesItsSend()
     {
         var writer = new ScriptedWriter(canHold: false);
