@@ -6,23 +6,16 @@ namespace Resilient.WebSockets.Benchmarks;
 
 /// <summary>Echo round trip: one 32 B message out, wait for it to come back, then the next. One operation = one round trip.</summary>
 [MemoryDiagnoser]
-public class EchoBenchmarks
+public class EchoBenchmarks : ServerBenchmarks
 {
     private const int RoundTrips = 2_000;
     private readonly byte[] _payload = new byte[32];
-    private ServerProcess _server = null!;
-
-    [GlobalSetup]
-    public void Setup() => _server = ServerProcess.Start();
-
-    [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = RoundTrips)]
     public async Task Raw()
     {
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(_server.Url("/echo"), CancellationToken.None);
+        await socket.ConnectAsync(Server.Url("/echo"), CancellationToken.None);
         var buffer = new byte[64];
         for (int i = 0; i < RoundTrips; i++)
         {
@@ -37,7 +30,7 @@ public class EchoBenchmarks
     public async Task Reconnecting()
     {
         var reply = new SemaphoreSlim(0);
-        await using var client = new ReconnectingWebSocket(_server.Url("/echo"));
+        await using var client = new ReconnectingWebSocket(Server.Url("/echo"));
         using var subscription = client.Messages.Subscribe(new Counter(_ => reply.Release()));
         await client.StartAsync();
         for (int i = 0; i < RoundTrips; i++)
@@ -51,7 +44,7 @@ public class EchoBenchmarks
     public async Task WebsocketClient()
     {
         var reply = new SemaphoreSlim(0);
-        using var client = new WebsocketClient(_server.Url("/echo")) { IsReconnectionEnabled = false, ReconnectTimeout = null };
+        using var client = new WebsocketClient(Server.Url("/echo")) { IsReconnectionEnabled = false, ReconnectTimeout = null };
         using var subscription = client.MessageReceived.Subscribe(_ => reply.Release());
         await client.Start();
         for (int i = 0; i < RoundTrips; i++)

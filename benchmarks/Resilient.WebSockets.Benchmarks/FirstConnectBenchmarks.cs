@@ -10,17 +10,10 @@ namespace Resilient.WebSockets.Benchmarks;
 /// client adds to a connect: options, its own handler, the loops it starts. One operation = one whole client lifetime.
 /// </summary>
 [MemoryDiagnoser]
-public class FirstConnectBenchmarks
+public class FirstConnectBenchmarks : ServerBenchmarks
 {
-    private ServerProcess _server = null!;
 
-    private Uri Echo => _server.Url("/echo");
-
-    [GlobalSetup]
-    public void Setup() => _server = ServerProcess.Start();
-
-    [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
+    private Uri Echo => Server.Url("/echo");
 
     [Benchmark(Baseline = true)]
     public async Task Raw()

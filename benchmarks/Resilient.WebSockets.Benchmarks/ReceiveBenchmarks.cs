@@ -13,22 +13,15 @@ namespace Resilient.WebSockets.Benchmarks;
 /// says so after the run).
 /// </summary>
 [MemoryDiagnoser]
-public class ReceiveBenchmarks
+public class ReceiveBenchmarks : ServerBenchmarks
 {
-    private ServerProcess _server = null!;
 
     [Params(32, 1024, 65536)]
     public int Size { get; set; }
 
     private int Count => Size switch { 32 => 200_000, 1024 => 100_000, _ => 4_000 };
 
-    private Uri Push => _server.Url($"/push?n={Count}&size={Size}");
-
-    [GlobalSetup]
-    public void Setup() => _server = ServerProcess.Start();
-
-    [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
+    private Uri Push => Server.Url($"/push?n={Count}&size={Size}");
 
     [Benchmark(Baseline = true)]
     public Task<long> Raw() => RawAsync(decode: true);

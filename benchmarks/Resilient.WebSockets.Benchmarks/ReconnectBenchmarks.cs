@@ -12,15 +12,14 @@ namespace Resilient.WebSockets.Benchmarks;
 /// handshake, as <c>DisposeAsync</c> does.
 /// </summary>
 [MemoryDiagnoser]
-public class ReconnectBenchmarks
+public class ReconnectBenchmarks : ServerBenchmarks
 {
     private readonly byte[] _first = CreatePayload(1);
     private readonly byte[] _second = CreatePayload(2);
-    private ServerProcess _server = null!;
 
-    private Uri Abort => _server.Url("/abort?after=1");
+    private Uri Abort => Server.Url("/abort?after=1");
 
-    private Uri Echo => _server.Url("/echo");
+    private Uri Echo => Server.Url("/echo");
 
     private static byte[] CreatePayload(byte marker)
     {
@@ -28,12 +27,6 @@ public class ReconnectBenchmarks
         payload[0] = marker;
         return payload;
     }
-
-    [GlobalSetup]
-    public void Setup() => _server = ServerProcess.Start();
-
-    [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
 
     [Benchmark(Baseline = true)]
     public async Task Raw()

@@ -12,9 +12,8 @@ namespace Resilient.WebSockets.Benchmarks;
 /// always awaits each send: it has no queue.
 /// </summary>
 [MemoryDiagnoser]
-public class SendBenchmarks
+public class SendBenchmarks : ServerBenchmarks
 {
-    private ServerProcess _server = null!;
     private byte[] _payload = null!;
 
     [Params(32, 1024)]
@@ -25,17 +24,13 @@ public class SendBenchmarks
 
     private int Count => Size == 32 ? 100_000 : 50_000;
 
-    private Uri Sink => _server.Url($"/sink?n={Count}");
+    private Uri Sink => Server.Url($"/sink?n={Count}");
 
-    [GlobalSetup]
-    public void Setup()
+    public override void Setup()
     {
-        _server = ServerProcess.Start();
+        base.Setup();
         _payload = new byte[Size];
     }
-
-    [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
 
     [Benchmark(Baseline = true)]
     public async Task Raw()
