@@ -77,7 +77,10 @@ internal sealed class ReceiveLoop : IDisposable
             _watchdog.Register(_onWatchdog);
         }
 
-        _ = ReadAsync();
+        // Never on the caller's stack: when the first message is already there (a server that sends on connect), the
+        // first receive completes at once and its observer call would otherwise hold the caller (the session, which
+        // waits on this task) for as long as it runs, hand-over or not.
+        _ = Task.Run(ReadAsync, CancellationToken.None);
         return _outcome.Task;
     }
 
@@ -155,7 +158,7 @@ internal sealed class ReceiveLoop : IDisposable
         {
             if (!_ended && _dispatcher.TryTakeOver(ref _lastSeen))
             {
-                _ = Task.Run(ReadAsync);
+                _ = Task.Run(ReadAsync, CancellationToken.None);
             }
         }
     }

@@ -183,6 +183,37 @@ public sealed class ReceiveLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task AMessageAlreadyWaitingAtTheStart_ASlowObserverOfIt_NeitherHoldsTheCallerNorTheEndOfTheSession()
+    {
+        // Found against Node's ws server, which sends on connect: the first receive completed at once, and its observer
+        // ran inside RunAsync, so the session could not see its end until the observer returned.
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        _dispatcher = CreateDispatcher(new ReceiveBufferOptions(), message =>
+        {
+            if (message.Text == "first")
+            {
+                entered.Set();
+                release.Wait(Timeout);
+            }
+        });
+        using var sut = CreateSut();
+        await SendAsync("first");
+
+        // RunAsync must return its task at once (not unwrapped: the call itself is what is timed).
+        var call = Task.Factory.StartNew(() => sut.RunAsync(CancellationToken.None), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
+        var run = await call.WaitAsync(Timeout);
+        Assert.True(entered.Wait(Timeout));
+        _time.AdvancePastHandOver();
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+
+        Assert.Equal(ReceiveEnd.ClosedByServer, (await run.WaitAsync(Timeout)).End);
+        release.Set();
+        await _dispatcher.WhenDelivered().WaitAsync(Timeout);
+        Assert.Equal(["first"], DeliveredTexts());
+    }
+
+    [Fact]
     public async Task WithoutTheWatchdog_ASlowObserverHoldsTheLoop_AndNoTimerRuns()
     {
         using var entered = new ManualResetEventSlim();
