@@ -14,6 +14,7 @@ public static class Program
     /// Downtime:     dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --downtime
     /// Latency:      dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --latency
     /// Scale:        dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --scale
+    /// Side by side: dotnet run -c Release --project benchmarks/Resilient.WebSockets.Benchmarks -- --sidebyside [--quick]
     /// </summary>
     public static async Task Main(string[] args)
     {
@@ -26,6 +27,12 @@ public static class Program
         if (args.Contains("--latency"))
         {
             await LatencyRunner.RunAsync();
+            return;
+        }
+
+        if (args.Contains("--sidebyside"))
+        {
+            await SideBySideRunner.RunAsync(args.Contains("--quick"));
             return;
         }
 
@@ -70,8 +77,10 @@ public static class Program
 
         if (all)
         {
-            // The two measurements BenchmarkDotNet cannot make: per-round-trip tails and memory held per idle connection.
+            // What BenchmarkDotNet cannot measure: per-round-trip tails, costs of a few percent (contestants interleaved
+            // round by round) and memory held per idle connection.
             await LatencyRunner.RunAsync();
+            await SideBySideRunner.RunAsync(quick);
             await ScaleRunner.RunAsync(quick ? [1_000] : [1_000, 10_000]);
         }
     }

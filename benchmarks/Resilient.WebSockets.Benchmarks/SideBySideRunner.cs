@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace Resilient.WebSockets.Benchmarks;
+
+/// <summary>
+/// Receive and awaited send, every contestant in each round, the order rotating between rounds, medians over the rounds:
+/// on a noisy 2-core machine this separates costs of a few percent that BenchmarkDotNet's per-case iterations (all of
+/// one case, then all of the next) cannot. Contestants: Raw; RawKeepAlive (raw with the keep-alive our defaults set, the
+/// runtime's own cost); Reconnecting (defaults); and, for receive, Reconnecting with <c>KeepAliveTimeout</c> infinite.
+/// The clock starts at the first message received (receive) or at the first send (send), so connects are not timed.
+/// Run with --sidebyside (--quick: four rounds instead of ten).
+/// </summary>
+public static class SideBySideRunner
+{
+    public static async Task RunAsync(bool quick)
+    {
+        int rounds = quick ? 4 : 10;
+        using var server = ServerProcess.Start();
+        Console.WriteLine("| scenario | Raw (median) | RawKeepAlive | Reconnecting | Reconnecting, no keep-alive timeout |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (size, count) in new[] { (32, 2_000_000), (1024, 400_000) })
+        {
+            var push = server.Url($"/push?n={count}&size={size}");
+            await ReportAsync($"receive {size} B x {count}", rounds,
+            [
+                () => ReceiveRawAsync(push, count, keepAlive: false),
+                () => ReceiveRawAsync(push, count, keepAlive: true),
+                () => ReceiveClientAsync(push, count, keepAliveTimeout: true),
+                () => ReceiveClientAsync(push, count, keepAliveTimeout: false),
+            ]);
+        }
+
+        foreach (var (size, count) in new[] { (32, 100_000), (1024, 50_000) })
+        {
+            var sink = server.Url($"/sink?n={count}");
+            var payload = new byte[size];
+            await ReportAsync($"awaited send {size} B x {count}", rounds,
+            [
+                () => SendRawAsync(sink, payload, count, keepAlive: false),
+                () => SendRawAsync(sink, payload, count, keepAlive: true),
+                () => SendClientAsync(sink, payload, count),
+            ]);
+        }
+    }
+
+    private static async Task ReportAsync(string scenario, int rounds, Func<Task<double>>[] contestants)
+    {
+        var times = contestants.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int k = 0; k < contestants.Length; k++)
+            {
+                int index = (round + k) % contestants.Length;
+                times[index].Add(await contestants[index]());
+            }
+        }
+
+        var medians = times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
+        var cells = medians.Select((m, i) => i == 0 ? $"{m:F0} ms" : $"{m / medians[0]:F2}").ToList();
+        while (cells.Count < 4)
+        {
+            cells.Add("");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scenario} | {string.Join(" | ", cells)} |"));
+    }
+
+    private static async Task<double> ReceiveRawAsync(Uri push, int count, bool keepAlive)
+    {
+        using var socket = new ClientWebSocket();
+        ApplyKeepAlive(socket, keepAlive);
+        await socket.ConnectAsync(push, CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        long chars = 0;
+        var clock = new Stopwatch();
+        for (int received = 0; received < count; received++)
+        {
+            int length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            chars += Encoding.UTF8.GetString(buffer, 0, length).Length;
+            if (received == 0)
+            {
+                clock.Start();
+            }
+        }
+
+        double ms = clock.Elapsed.TotalMilliseconds;
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        return chars > 0 ? ms : double.NaN;
+    }
+
+    private static async Task<double> ReceiveClientAsync(Uri push, int count, bool keepAliveTimeout)
+    {
+        long chars = 0;
+        int received = 0;
+        var clock = new Stopwatch();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new ReconnectingWebSocketOptions { Uri = push };
+        if (!keepAliveTimeout)
+        {
+            options.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+        }
+
+        await using var client = new ReconnectingWebSocket(options);
+        using var subscription = client.Messages.Subscribe(new Counter(message =>
+        {
+            chars += message.Text.Length;
+            if (++received == 1)
+            {
+                clock.Start();
+            }
+            else if (received == count)
+            {
+                clock.Stop();
+                done.TrySetResult();
+            }
+        }));
+        await client.StartAsync();
+        await done.Task;
+        return chars > 0 ? clock.Elapsed.TotalMilliseconds : double.NaN;
+    }
+
+    private static async Task<double> SendRawAsync(Uri sink, byte[] payload, int count, bool keepAlive)
+    {
+        using var socket = new ClientWebSocket();
+        ApplyKeepAlive(socket, keepAlive);
+        await socket.ConnectAsync(sink, CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            await socket.SendAsync(payload, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        await socket.ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None); // the server's count
+        double ms = clock.Elapsed.TotalMilliseconds;
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        return ms;
+    }
+
+    private static async Task<double> SendClientAsync(Uri sink, byte[] payload, int count)
+    {
+        var counted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = new ReconnectingWebSocket(sink);
+        using var subscription = client.Messages.Subscribe(new Counter(_ => counted.TrySetResult()));
+        await client.StartAsync();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            await client.SendAsync(payload);
+        }
+
+        await counted.Task;
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static void ApplyKeepAlive(ClientWebSocket socket, bool keepAlive)
+    {
+        if (keepAlive)
+        {
+            var defaults = new ReconnectingWebSocketOptions();
+            socket.Options.KeepAliveInterval = defaults.KeepAliveInterval;
+            socket.Options.KeepAliveTimeout = defaults.KeepAliveTimeout;
+        }
+    }
+}
