@@ -8,8 +8,9 @@ namespace Resilient.WebSockets.Receiving;
 /// session would wake the process ten times a second per connection (a load-test app with 10 000 connections: 100 000
 /// wake-ups a second for idle links); one shared tick costs a few nanoseconds per loop.
 /// </summary>
-/// <remarks>No timer runs while no loop is registered (so an idle process, and a test's fake clock, has none). Each tick
-/// calls the loops outside the gate; a loop's tick touches only its own state and its dispatcher's, never user code.</remarks>
+/// <remarks>No timer runs while no loop is registered (so an idle process, and a test's fake clock, has none). The
+/// clock is never called under the gate, and each tick calls the loops outside it; a loop's tick touches only its own
+/// state and its dispatcher's, never user code.</remarks>
 internal sealed class ReceiveWatchdog
 {
     private static readonly ConditionalWeakTable<TimeProvider, ReceiveWatchdog> ByClock = new();
@@ -30,12 +31,11 @@ internal sealed class ReceiveWatchdog
     {
         lock (_gate)
         {
-            if (_loops.Add(onTick))
-            {
-                _snapshot = [.. _loops];
-                _timer ??= _time.CreateTimer(static state => ((ReceiveWatchdog)state!).Tick(), this, MessageDispatcher.HandOverAfter, MessageDispatcher.HandOverAfter);
-            }
+            _loops.Add(onTick);
+            _snapshot = [.. _loops];
         }
+
+        EnsureTimer();
     }
 
     public void Unregister(Action onTick)
@@ -55,6 +55,32 @@ internal sealed class ReceiveWatchdog
         }
 
         stopped?.Dispose();
+    }
+
+    /// <summary>Starts the timer if loops are registered and none runs. The clock is the app's (a
+    /// <see cref="TimeProvider"/> it may have written), so its timer is created and disposed outside the gate; a timer
+    /// that lost a race (another registration installed one first, or the last loop left meanwhile) is disposed.</summary>
+    private void EnsureTimer()
+    {
+        lock (_gate)
+        {
+            if (_timer is not null || _loops.Count == 0)
+            {
+                return;
+            }
+        }
+
+        var timer = _time.CreateTimer(static state => ((ReceiveWatchdog)state!).Tick(), this, MessageDispatcher.HandOverAfter, MessageDispatcher.HandOverAfter);
+        lock (_gate)
+        {
+            if (_timer is null && _loops.Count > 0)
+            {
+                _timer = timer;
+                return;
+            }
+        }
+
+        timer.Dispose();
     }
 
     private void Tick()
