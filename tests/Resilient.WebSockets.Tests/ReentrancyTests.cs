@@ -120,6 +120,38 @@ public class ReentrancyTests
         Assert.Equal(2, _connector.Attempts);
     }
 
+    /// <summary>With the default options a Messages observer runs on the receive loop itself, whose end every one of
+    /// these calls waits for: each must still return (its task completing once the observer has returned).</summary>
+    [Theory]
+    [InlineData("StopAsync")]
+    [InlineData("ReconnectAsync")]
+    [InlineData("DisposeAsync")]
+    public async Task ClientCalls_FromAMessagesObserverOnTheReceiveLoop_AllReturn(string call)
+    {
+        var sut = CreateSut();
+        var called = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var observer = sut.Messages.Subscribe(new Recorder<WebSocketMessage>(_ => called.TrySetResult(call switch
+        {
+            "StopAsync" => sut.StopAsync(),
+            "ReconnectAsync" => sut.ReconnectAsync(),
+            _ => sut.DisposeAsync().AsTask(),
+        })));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+
+        await (await _connector.AcceptAsync()).SendTextAsync("go");
+        await (await called.Task.WaitAsync(ClientProbe.DefaultTimeout)).WaitAsync(ClientProbe.DefaultTimeout);
+
+        var expected = call switch
+        {
+            "StopAsync" => ConnectionState.Stopped,
+            "ReconnectAsync" => ConnectionState.Connected,
+            _ => ConnectionState.Stopped,
+        };
+        Assert.Equal(expected, sut.State);
+        sut.Dispose();
+    }
+
     [Fact]
     public async Task Dispose_FromAMessagesObserverDeliveringInline_NothingIsPublishedAfterOnCompleted()
     {
