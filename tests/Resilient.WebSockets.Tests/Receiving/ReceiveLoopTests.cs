@@ -52,6 +52,17 @@ public sealed class ReceiveLoopTests : IDisposable
         }
     }
 
+    /// <summary>A dispatcher with the hand-over on, whose observer blocks on <paramref name="text"/> until released.</summary>
+    private MessageDispatcher CreateDispatcherBlockingOn(string text, ManualResetEventSlim entered, ManualResetEventSlim release) =>
+        CreateDispatcher(new ReceiveBufferOptions(), message =>
+        {
+            if (message.Text == text)
+            {
+                entered.Set();
+                release.Wait(Timeout);
+            }
+        });
+
     private MessageDispatcher CreateDispatcher(ReceiveBufferOptions options, Action<WebSocketMessage>? observer = null)
     {
         var messages = new Broadcast<WebSocketMessage>(_ => { });
@@ -154,21 +165,13 @@ public sealed class ReceiveLoopTests : IDisposable
     {
         using var entered = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        _dispatcher = CreateDispatcher(new ReceiveBufferOptions(), message =>
-        {
-            if (message.Text == "slow")
-            {
-                entered.Set();
-                release.Wait(Timeout);
-            }
-        });
+        _dispatcher = CreateDispatcherBlockingOn("slow", entered, release);
         using var sut = CreateSut();
         var run = sut.RunAsync(CancellationToken.None);
         await SendAsync("slow");
         Assert.True(entered.Wait(Timeout));
 
-        _time.Advance(MessageDispatcher.HandOverAfter); // first tick: sees the delivery
-        _time.Advance(MessageDispatcher.HandOverAfter); // second tick: the same delivery, so reading moves on
+        _time.AdvancePastHandOver(); // two ticks see the same delivery, so reading moves on
         await SendAsync("a");
         await SendAsync("b");
         await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
@@ -189,14 +192,7 @@ public sealed class ReceiveLoopTests : IDisposable
         // ran inside RunAsync, so the session could not see its end until the observer returned.
         using var entered = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        _dispatcher = CreateDispatcher(new ReceiveBufferOptions(), message =>
-        {
-            if (message.Text == "first")
-            {
-                entered.Set();
-                release.Wait(Timeout);
-            }
-        });
+        _dispatcher = CreateDispatcherBlockingOn("first", entered, release);
         using var sut = CreateSut();
         await SendAsync("first");
 
