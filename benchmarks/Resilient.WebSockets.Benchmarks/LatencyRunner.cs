@@ -65,14 +65,7 @@ public static class LatencyRunner
             }
         }
 
-        for (int round = 0; round < Rounds; round++)
-        {
-            for (int k = 0; k < contestants.Length; k++)
-            {
-                int index = (round + k) % contestants.Length;
-                await MeasureAsync(contestants[index].RoundTrip, samples[index]);
-            }
-        }
+        await Rotation.RunAsync(Rounds, contestants.Length, index => MeasureAsync(contestants[index].RoundTrip, samples[index]));
 
         Console.WriteLine("| Contestant | mean | p50 | p99 | p99.9 | p99 vs Raw |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");

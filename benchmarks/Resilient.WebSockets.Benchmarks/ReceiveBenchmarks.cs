@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Websocket.Client;
 
@@ -40,29 +39,11 @@ public class ReceiveBenchmarks : ServerBenchmarks
         using var socket = new ClientWebSocket();
         if (keepAlive)
         {
-            var defaults = new ReconnectingWebSocketOptions();
-            socket.Options.KeepAliveInterval = defaults.KeepAliveInterval;
-            socket.Options.KeepAliveTimeout = defaults.KeepAliveTimeout;
+            RawSocket.ApplyOurKeepAlive(socket);
         }
 
         await socket.ConnectAsync(Push, CancellationToken.None);
-        var buffer = new byte[Math.Max(Size, 16 * 1024)];
-        long chars = 0;
-        for (int received = 0; received < Count;)
-        {
-            int length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            chars += decode ? Encoding.UTF8.GetString(buffer, 0, length).Length : length;
-            received++;
-        }
-
+        long chars = await RawSocket.ReceiveAsync(socket, Count, Math.Max(Size, 16 * 1024), decode);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         return chars;
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 
 namespace Resilient.WebSockets.Benchmarks;
 
@@ -49,14 +48,7 @@ public static class SideBySideRunner
     private static async Task ReportAsync(string scenario, int rounds, Func<Task<double>>[] contestants)
     {
         var times = contestants.Select(_ => new List<double>()).ToArray();
-        for (int round = 0; round < rounds; round++)
-        {
-            for (int k = 0; k < contestants.Length; k++)
-            {
-                int index = (round + k) % contestants.Length;
-                times[index].Add(await contestants[index]());
-            }
-        }
+        await Rotation.RunAsync(rounds, contestants.Length, async index => times[index].Add(await contestants[index]()));
 
         var medians = times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
         var cells = medians.Select((m, i) => i == 0 ? $"{m:F0} ms" : $"{m / medians[0]:F2}").ToList();
@@ -73,27 +65,8 @@ public static class SideBySideRunner
         using var socket = new ClientWebSocket();
         ApplyKeepAlive(socket, keepAlive);
         await socket.ConnectAsync(push, CancellationToken.None);
-        var buffer = new byte[16 * 1024];
-        long chars = 0;
         var clock = new Stopwatch();
-        for (int received = 0; received < count; received++)
-        {
-            int length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            chars += Encoding.UTF8.GetString(buffer, 0, length).Length;
-            if (received == 0)
-            {
-                clock.Start();
-            }
-        }
-
+        long chars = await RawSocket.ReceiveAsync(socket, count, 16 * 1024, decode: true, clock.Start);
         double ms = clock.Elapsed.TotalMilliseconds;
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         return chars > 0 ? ms : double.NaN;
@@ -167,9 +140,7 @@ public static class SideBySideRunner
     {
         if (keepAlive)
         {
-            var defaults = new ReconnectingWebSocketOptions();
-            socket.Options.KeepAliveInterval = defaults.KeepAliveInterval;
-            socket.Options.KeepAliveTimeout = defaults.KeepAliveTimeout;
+            RawSocket.ApplyOurKeepAlive(socket);
         }
     }
 }
