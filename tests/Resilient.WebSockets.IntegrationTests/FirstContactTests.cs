@@ -14,7 +14,7 @@ public class FirstContactTests
     [Fact]
     public async Task SelfSignedCertificate_IsRefusedOnTheFirstAttempt_WithTheCauseOnTop()
     {
-        using var certificate = SelfSigned();
+        using var certificate = TestCertificate.SelfSigned();
         await using var server = await TestServer.StartAsync(certificate: certificate);
         await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions { Uri = server.Url("/echo?token=SECRET") });
         using var probe = new ClientProbe(client);
@@ -34,7 +34,7 @@ public class FirstContactTests
     [Fact]
     public async Task SelfSignedCertificate_PinnedByThumbprint_Connects()
     {
-        using var certificate = SelfSigned();
+        using var certificate = TestCertificate.SelfSigned();
         string pinned = certificate.GetCertHashString(HashAlgorithmName.SHA256);
         await using var server = await TestServer.StartAsync(certificate: certificate);
         await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions
@@ -72,17 +72,5 @@ public class FirstContactTests
         Assert.Equal(TimeSpan.FromSeconds(7), failed.NextAttemptIn);
         await client.StopAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), password: null);
     }
 }

@@ -82,20 +82,71 @@ public class TransportTests
         Assert.Equal(1, Volatile.Read(ref configured));
     }
 
-    [Fact]
-    public async Task DefaultConnector_KeepAliveLeftOn_SaysTheRuntimeTimesOutPongsOnlyWhereItDoes()
+    [Theory]
+    [InlineData("defaults", true, false)]
+    [InlineData("the app's own keep-alive timeout", false, true)]
+    [InlineData("no pong timeout", false, false)]
+    [InlineData("keep-alive off", false, false)]
+    public async Task DefaultConnector_KeepAlive_TheClientTakesOverOnlyFromTheDefaults(string setting, bool client, bool runtimeOnNet9)
     {
         await using var server = await TestServer.StartAsync();
-        var on = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") });
-        var off = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo"), ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.Zero });
+        var options = new ReconnectingWebSocketOptions { Uri = server.Url("/echo") };
+        switch (setting)
+        {
+            case "the app's own keep-alive timeout":
+                options.ConfigureWebSocket = o => o.KeepAliveTimeout = TimeSpan.FromSeconds(3);
+                break;
+            case "no pong timeout":
+                options.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+                break;
+            case "keep-alive off":
+                options.ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.Zero;
+                break;
+        }
 
-        var withKeepAlive = await on.ConnectAsync(server.Url("/echo"), CancellationToken.None);
-        var without = await off.ConnectAsync(server.Url("/echo"), CancellationToken.None);
-        withKeepAlive.Socket.Dispose();
-        without.Socket.Dispose();
+        var connected = await new ClientWebSocketConnector(options).ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        using var socket = (ClientWebSocket)connected.Socket;
 
-        Assert.Equal(Environment.Version.Major >= 9, withKeepAlive.KeepAliveTimesOut);
-        Assert.False(without.KeepAliveTimesOut);
+        Assert.Equal(client, connected.ClientKeepAlive);
+        Assert.Equal(runtimeOnNet9 && Environment.Version.Major >= 9, connected.KeepAliveTimesOut);
+        if (client)
+        {
+            Assert.Equal(TimeSpan.Zero, socket.Options.KeepAliveInterval); // the runtime's pings are off: ours replace them
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DefaultConnector_PingOnTheCoalescingStream_IsAnsweredOverWsAndOverTls(bool tls)
+    {
+        // Over wss:// the coalescing stream must sit above TLS: a ping frame written below it would break the TLS stream.
+        using var certificate = TestCertificate.SelfSigned();
+        await using var server = await TestServer.StartAsync(certificate: tls ? certificate : null);
+        var handler = ClientWebSocketConnector.CreateHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetCertHashString() == certificate.GetCertHashString();
+        using var disposeHandler = handler;
+        var connector = new ClientWebSocketConnector(new ReconnectingWebSocketOptions { Uri = server.Url("/echo") }, handler);
+
+        var connected = await connector.ConnectAsync(server.Url("/echo"), CancellationToken.None);
+        using var socket = connected.Socket;
+        var coalescer = connected.Coalescer!;
+        var buffer = new byte[64];
+        var receive = socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask();
+        long reads = coalescer.Reads;
+
+        await coalescer.WritePingAsync();
+
+        // The pong arrives (the runtime reads it, skips it and reads on), and the link still carries messages both ways.
+        using var timeout = new CancellationTokenSource(ClientProbe.DefaultTimeout);
+        while (coalescer.Reads == reads)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        await socket.SendAsync("after the ping"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var result = await receive.WaitAsync(ClientProbe.DefaultTimeout);
+        Assert.Equal("after the ping", System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count));
     }
 
     [Fact]

@@ -34,11 +34,19 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
     private static readonly Lazy<SocketsHttpHandler> SharedHandler = new(CreateHandler);
 
     private readonly ReconnectingWebSocketOptions _options;
+    private readonly SocketsHttpHandler _handler;
     private volatile bool _plainOnly;
 
     public ClientWebSocketConnector(ReconnectingWebSocketOptions options)
+        : this(options, SharedHandler.Value)
+    {
+    }
+
+    /// <summary>With a handler of its own (made by <see cref="CreateHandler"/>; tests set its TLS options).</summary>
+    internal ClientWebSocketConnector(ReconnectingWebSocketOptions options, SocketsHttpHandler handler)
     {
         _options = options;
+        _handler = handler;
     }
 
     public async ValueTask<ConnectedSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
@@ -56,18 +64,18 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
 
-        bool keepAliveTimesOut = KeepAlive.TimesOut(socket.Options);
         if (_plainOnly || !FitsCoalescingPath(socket.Options))
         {
             await ConnectAsync(socket, uri, invoker: null, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            return new ConnectedSocket(socket, Coalescer: null, keepAliveTimesOut);
+            return new ConnectedSocket(socket, Coalescer: null, KeepAlive.TimesOut(socket.Options));
         }
 
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        bool clientKeepAlive = KeepAlive.TakeOver(socket.Options, _options);
         var box = new StrongBox<CoalescingStream?>();
         try
         {
-            using var invoker = new AttemptInvoker(SharedHandler.Value, box);
+            using var invoker = new AttemptInvoker(_handler, box);
             await ConnectAsync(socket, uri, invoker, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
@@ -78,9 +86,10 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
 
-        return new ConnectedSocket(socket, box.Value, keepAliveTimesOut);
+        var coalescer = box.Value!;
+        coalescer.BeginFrames();
+        return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive);
     }
-
 
     /// <summary>Whether the runtime accepts these options together with a custom invoker, on HTTP/1.1.</summary>
     internal static bool FitsCoalescingPath(ClientWebSocketOptions options) =>
@@ -144,7 +153,9 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
         return delay is { } positive && positive > TimeSpan.Zero ? positive : TimeSpan.Zero;
     }
 
-    private static SocketsHttpHandler CreateHandler() => new()
+    /// <summary>The handler of the coalescing path. Its streams sit above TLS (the plaintext stream filter), so that on
+    /// wss:// the frames of a batch are encrypted together and the keep-alive can write its ping between two frames.</summary>
+    internal static SocketsHttpHandler CreateHandler() => new()
     {
         UseCookies = false,
         AllowAutoRedirect = false,
@@ -162,13 +173,17 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
                 throw;
             }
 
-            var stream = new CoalescingStream(new NetworkStream(socket, ownsSocket: true));
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+        PlaintextStreamFilter = (context, _) =>
+        {
+            var stream = new CoalescingStream(context.PlaintextStream);
             if (context.InitialRequestMessage.Options.TryGetValue(StreamKey, out var box))
             {
                 box.Value = stream;
             }
 
-            return stream;
+            return ValueTask.FromResult<Stream>(stream);
         },
     };
 

@@ -4,8 +4,9 @@ using Resilient.WebSockets.Sending;
 namespace Resilient.WebSockets.Connection;
 
 /// <summary>What a connect attempt made: the open socket, its coalescing transport (null on the runtime's own path or
-/// with a custom connector), and whether the runtime aborts it when a pong is late.</summary>
-internal sealed record ConnectedSocket(WebSocket Socket, CoalescingStream? Coalescer, bool KeepAliveTimesOut);
+/// with a custom connector), whether the runtime aborts it when a pong is late, and whether the client's own keep-alive
+/// (<see cref="Health.KeepAliveMonitor"/> on the coalescer) replaces the runtime's.</summary>
+internal sealed record ConnectedSocket(WebSocket Socket, CoalescingStream? Coalescer, bool KeepAliveTimesOut, bool ClientKeepAlive = false);
 
 /// <summary>Opens the socket of one attempt and says what it applied to it.</summary>
 internal interface ISocketConnector

@@ -33,7 +33,7 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
         _context = context;
         StartedAt = context.TimeProvider.GetTimestamp();
         _writer = new SocketWriter(_socket, connected.Coalescer);
-        _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, SendHeartbeatAsync, Abort);
+        _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, connected.ClientKeepAlive ? connected.Coalescer : null, SendHeartbeatAsync, Abort);
         _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.TimeProvider, context.Logger, context.Name);
         _sender = new SendLoop(context.Sender.Queue, _writer, OnWriteFailed, context.Logger, context.Name);
     }

@@ -26,6 +26,26 @@ internal static class KeepAlive
 #endif
     }
 
+    /// <summary>
+    /// On the coalescing transport, the client keeps the link alive itself (<see cref="KeepAliveMonitor"/>) when the
+    /// options ask for a pong timeout and the app's configuration left the keep-alive as applied: the runtime's is then
+    /// turned off on <paramref name="socket"/>. Returns whether it took over.
+    /// </summary>
+    public static bool TakeOver(ClientWebSocketOptions socket, ReconnectingWebSocketOptions options)
+    {
+        bool asApplied = socket.KeepAliveInterval == options.KeepAliveInterval;
+#if NET9_0_OR_GREATER
+        asApplied &= socket.KeepAliveTimeout == options.KeepAliveTimeout;
+#endif
+        if (!asApplied || options.KeepAliveInterval <= TimeSpan.Zero || options.KeepAliveTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return false;
+        }
+
+        socket.KeepAliveInterval = TimeSpan.Zero;
+        return true;
+    }
+
     /// <summary>Whether a socket configured with <paramref name="socket"/> is aborted by the runtime when a pong is late
     /// (read after the app's configuration, which may have changed the settings).</summary>
     public static bool TimesOut(ClientWebSocketOptions socket)

@@ -3,24 +3,32 @@ using System.Net.WebSockets;
 namespace Resilient.WebSockets.Health;
 
 /// <summary>
-/// Every dead-peer detector of one session in one place: the keep-alive classification of a failed receive, the
-/// application heartbeat (and the filter that keeps its replies off <c>Messages</c>), and the inactivity timeout.
+/// Every dead-peer detector of one session in one place: the client's own keep-alive (on the coalescing transport), the
+/// classification of a failed receive when the runtime's keep-alive is on instead, the application heartbeat (and the filter that keeps its replies off <c>Messages</c>), and the inactivity timeout.
 /// A detector that fires ends the session through <c>onDead</c> with its own reason.
 /// </summary>
 internal sealed class SessionHealth : IAsyncDisposable
 {
     private readonly bool _keepAliveTimesOut;
+    private readonly KeepAliveMonitor? _keepAlive;
     private readonly InactivityMonitor? _inactivity;
     private readonly HeartbeatMonitor? _heartbeat;
 
     /// <param name="options">The client's options.</param>
     /// <param name="keepAliveTimesOut">Whether the runtime aborts this socket when a pong is late (the connector says).</param>
+    /// <param name="keepAliveLink">The transport of the client's own keep-alive, when the connector turned the runtime's off for it.</param>
     /// <param name="sendText">Writes one text message ahead of the queue (the heartbeat).</param>
     /// <param name="onDead">Ends the session with a reason and the exception that explains it.</param>
-    public SessionHealth(ReconnectingWebSocketOptions options, bool keepAliveTimesOut, Func<string, CancellationToken, ValueTask> sendText, Action<DisconnectReason, Exception> onDead)
+    public SessionHealth(ReconnectingWebSocketOptions options, bool keepAliveTimesOut, IKeepAliveLink? keepAliveLink, Func<string, CancellationToken, ValueTask> sendText, Action<DisconnectReason, Exception> onDead)
     {
         _keepAliveTimesOut = keepAliveTimesOut;
         var time = options.TimeProvider;
+        if (keepAliveLink is not null)
+        {
+            _keepAlive = new KeepAliveMonitor(keepAliveLink, options.KeepAliveInterval, options.KeepAliveTimeout, time, timeout =>
+                onDead(DisconnectReason.KeepAliveTimeout, new TimeoutException(SR.Format(SR.KeepAliveTimedOut, timeout))));
+        }
+
         if (options.InactivityTimeout is { } inactivity)
         {
             _inactivity = new InactivityMonitor(inactivity, time, timeout =>
@@ -54,12 +62,14 @@ internal sealed class SessionHealth : IAsyncDisposable
     /// <summary>The session is ending: no detector fires any more.</summary>
     public void Stop()
     {
+        _keepAlive?.Dispose();
         _inactivity?.Dispose();
         _heartbeat?.Stop();
     }
 
     public async ValueTask DisposeAsync()
     {
+        _keepAlive?.Dispose();
         _inactivity?.Dispose();
         if (_heartbeat is not null)
         {

@@ -78,6 +78,8 @@ internal static class SR
     public const string ReconnectingNow = "Reconnecting now.";
     public const string StartCancelledAfterFailure =
         "StartAsync was cancelled before the first connection was made. The last attempt failed: {0}";
+    public const string KeepAliveTimedOut =
+        "Nothing arrived within {0} of a ping (options.KeepAliveTimeout): the link is dead; the session was ended.";
     public const string InactivityTimedOut =
         "No message arrived for {0} (options.InactivityTimeout); the session was ended.";
     public const string HeartbeatTimedOut =

@@ -12,9 +12,13 @@ namespace Resilient.WebSockets.Sending;
 /// and calls <see cref="FlushBatchAsync"/> when the queue runs empty or the batch is full. The runtime's own
 /// FlushAsync after each frame does not release the batch. Every other
 /// write (pings, pongs, close frames, the handshake, TLS records of those) goes straight through, after whatever is
-/// buffered, so it never waits in the buffer. One lock orders writes and flushes; reads pass through untouched.
+/// buffered, so it never waits in the buffer. One lock orders writes and flushes; reads pass through, counted.
+/// <para>It is also the transport of the client's own keep-alive (<see cref="Health.KeepAliveMonitor"/>): once the
+/// session is open, <see cref="WritePingAsync"/> writes a ping frame between two of the runtime's frames (never inside
+/// one, since every frame is one write under the same lock), and <see cref="Reads"/> tells whether anything arrived
+/// since. A close frame written by the runtime ends the pings (nothing may follow it).</para>
 /// </remarks>
-internal sealed class CoalescingStream : Stream
+internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
 {
     /// <summary>The send loop flushes once this much is buffered.</summary>
     public const int FlushThreshold = 32 * 1024;
@@ -24,12 +28,20 @@ internal sealed class CoalescingStream : Stream
 
     private const int BufferSize = 64 * 1024;
 
+    /// <summary>A client's ping frame: FIN + opcode 9, masked, no payload (so the masking key masks nothing).</summary>
+    private static readonly byte[] PingFrame = [0x89, 0x80, 0, 0, 0, 0];
+
+    private const int CloseOpcode = 0x8;
+
     private readonly Stream _inner;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private byte[]? _buffer;
     private int _count;
     private int _bufferNext;
     private int _disposed;
+    private long _reads;
+    private volatile bool _framing;
+    private volatile bool _closeWritten;
 
     public CoalescingStream(Stream inner) => _inner = inner;
 
@@ -49,6 +61,37 @@ internal sealed class CoalescingStream : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>Read calls so far. The runtime issues the next read only once the previous one returned, so a change
+    /// means that data arrived (or, at most once, that a read returned before and its successor started after).</summary>
+    public long Reads => Volatile.Read(ref _reads);
+
+    /// <summary>The handshake is over: every write from here on is one whole WebSocket frame (and a close frame among
+    /// them ends the pings).</summary>
+    public void BeginFrames() => _framing = true;
+
+    /// <summary>Writes a ping frame after whatever is held, unless a close frame was written already. Never inside a
+    /// frame: the runtime writes each frame with one call, under the same lock.</summary>
+    public async ValueTask WritePingAsync()
+    {
+        await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_closeWritten || !_framing)
+            {
+                return;
+            }
+
+            await FlushBufferAsync(CancellationToken.None).ConfigureAwait(false);
+            InnerWrites++;
+            await _inner.WriteAsync(PingFrame, CancellationToken.None).ConfigureAwait(false);
+            await _inner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>Holds the next write in the buffer (if it fits) instead of sending it.</summary>
     public void BufferNextWrite() => Volatile.Write(ref _bufferNext, 1);
 
@@ -67,6 +110,11 @@ internal sealed class CoalescingStream : Stream
                 buffer.CopyTo(_buffer.AsMemory(_count));
                 Volatile.Write(ref _count, _count + buffer.Length);
                 return;
+            }
+
+            if (_framing && !buffer.IsEmpty && (buffer.Span[0] & 0x0F) == CloseOpcode)
+            {
+                _closeWritten = true;
             }
 
             await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
@@ -97,16 +145,26 @@ internal sealed class CoalescingStream : Stream
     /// the inner stream. What is held goes out with the batch, or before the next write that is not held.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        _reads++; // one reader at a time (the runtime's receive); the keep-alive only compares values
+        return _inner.ReadAsync(buffer, cancellationToken);
+    }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        _reads++;
+        return _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        _reads++;
+        return _inner.Read(buffer, offset, count);
+    }
 
     public override void Write(byte[] buffer, int offset, int count)
     {

@@ -40,7 +40,7 @@ public sealed class ReceiveLoopTests : IDisposable
     private ReceiveLoop CreateSut(HeartbeatOptions? heartbeat = null)
     {
         var options = new ReconnectingWebSocketOptions { Uri = new Uri("ws://example.test/"), Heartbeat = heartbeat, TimeProvider = _time };
-        var health = new SessionHealth(options, keepAliveTimesOut: false, (_, _) => default, (_, _) => { });
+        var health = new SessionHealth(options, keepAliveTimesOut: false, keepAliveLink: null, (_, _) => default, (_, _) => { });
         return new ReceiveLoop(_client, _dispatcher, health, MaxMessageSize, _time, NullLogger.Instance, "test");
     }
 

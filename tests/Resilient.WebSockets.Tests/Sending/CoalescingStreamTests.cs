@@ -99,11 +99,69 @@ public sealed class CoalescingStreamTests : IDisposable
         Assert.Equal(1, _recorder.Writes);
     }
 
+    [Fact]
+    public async Task WritePingAsync_DuringTheHandshake_WritesNothing()
+    {
+        await _sut.WritePingAsync();
+
+        Assert.Equal(0, _recorder.Writes);
+    }
+
+    [Fact]
+    public async Task WritePingAsync_AfterHeldFrames_FollowsThemAndTheServerAnswersWithAPong()
+    {
+        _sut.BeginFrames();
+        _sut.BufferNextWrite();
+        await _client.SendAsync("held"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        await _sut.WritePingAsync();
+
+        Assert.Equal(2, _recorder.Writes); // the held frame first, then the ping: never one inside the other
+        Assert.Equal([0x89, 0x80, 0, 0, 0, 0], _recorder.LastWrite);
+
+        // The server's WebSocket reads the ping as a ping (it answers while it receives) and the frame around it intact.
+        var serverReceive = ReceiveAsync(2);
+        long reads = _sut.Reads;
+        var clientReceive = _client.ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None).AsTask();
+        await _server.SendAsync("after"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await _client.SendAsync("next"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        Assert.Equal(["held", "next"], await serverReceive);
+        var received = await clientReceive.WaitAsync(Testing.ClientProbe.DefaultTimeout);
+        Assert.Equal(5, received.Count); // the pong was read and skipped by the client's WebSocket, then "after"
+        Assert.True(_sut.Reads > reads);
+    }
+
+    [Fact]
+    public async Task WritePingAsync_AfterTheRuntimeWroteACloseFrame_WritesNothing()
+    {
+        _sut.BeginFrames();
+        await _client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        int writes = _recorder.Writes;
+
+        await _sut.WritePingAsync();
+
+        Assert.Equal(writes, _recorder.Writes);
+    }
+
+    [Fact]
+    public async Task Reads_CountsEveryReadOfTheRuntime()
+    {
+        long before = _sut.Reads;
+        var receive = _client.ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None).AsTask();
+        await _server.SendAsync("x"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await receive.WaitAsync(Testing.ClientProbe.DefaultTimeout);
+
+        Assert.True(_sut.Reads > before);
+    }
+
     private sealed class RecordingStream(Stream inner) : Stream
     {
         private int _writes;
 
         public int Writes => Volatile.Read(ref _writes);
+
+        public byte[] LastWrite { get; private set; } = [];
 
         public override bool CanRead => true;
 
@@ -118,6 +176,7 @@ public sealed class CoalescingStreamTests : IDisposable
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _writes);
+            LastWrite = buffer.ToArray();
             return inner.WriteAsync(buffer, cancellationToken);
         }
 
