@@ -8,7 +8,8 @@ namespace Resilient.WebSockets.Benchmarks;
 /// Receive and awaited send, every contestant in each round, the order rotating between rounds, medians over the rounds:
 /// on a noisy 2-core machine this separates costs of a few percent that BenchmarkDotNet's per-case iterations (all of
 /// one case, then all of the next) cannot. Contestants: Raw; RawKeepAlive (raw with the keep-alive our defaults set, the
-/// runtime's own cost); Reconnecting (defaults); and, for receive, Reconnecting with <c>KeepAliveTimeout</c> infinite.
+/// runtime's own cost); Reconnecting (defaults: the client's own keep-alive); and Reconnecting whose app configured the
+/// runtime's keep-alive instead (a <c>ConfigureWebSocket</c> that sets a pong timeout), what the defaults were before.
 /// The clock starts at the first message received (receive) or at the first send (send), so connects are not timed.
 /// Run with --sidebyside (--quick: four rounds instead of ten).
 /// </summary>
@@ -18,7 +19,7 @@ public static class SideBySideRunner
     {
         int rounds = quick ? 4 : 10;
         using var server = ServerProcess.Start();
-        Console.WriteLine("| scenario | Raw (median) | RawKeepAlive | Reconnecting | Reconnecting, no keep-alive timeout |");
+        Console.WriteLine("| scenario | Raw (median) | RawKeepAlive | Reconnecting | Reconnecting, runtime's keep-alive |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (size, count) in new[] { (32, 2_000_000), (1024, 400_000) })
         {
@@ -27,8 +28,8 @@ public static class SideBySideRunner
             [
                 () => ReceiveRawAsync(push, count, keepAlive: false),
                 () => ReceiveRawAsync(push, count, keepAlive: true),
-                () => ReceiveClientAsync(push, count, keepAliveTimeout: true),
-                () => ReceiveClientAsync(push, count, keepAliveTimeout: false),
+                () => ReceiveClientAsync(push, count, runtimeKeepAlive: false),
+                () => ReceiveClientAsync(push, count, runtimeKeepAlive: true),
             ]);
         }
 
@@ -40,7 +41,8 @@ public static class SideBySideRunner
             [
                 () => SendRawAsync(sink, payload, count, keepAlive: false),
                 () => SendRawAsync(sink, payload, count, keepAlive: true),
-                () => SendClientAsync(sink, payload, count),
+                () => SendClientAsync(sink, payload, count, runtimeKeepAlive: false),
+                () => SendClientAsync(sink, payload, count, runtimeKeepAlive: true),
             ]);
         }
     }
@@ -72,19 +74,19 @@ public static class SideBySideRunner
         return chars > 0 ? ms : double.NaN;
     }
 
-    private static async Task<double> ReceiveClientAsync(Uri push, int count, bool keepAliveTimeout)
+    private static ReconnectingWebSocketOptions Options(Uri uri, bool runtimeKeepAlive) => new()
+    {
+        Uri = uri,
+        ConfigureWebSocket = runtimeKeepAlive ? o => o.KeepAliveTimeout = TimeSpan.FromSeconds(14) : null,
+    };
+
+    private static async Task<double> ReceiveClientAsync(Uri push, int count, bool runtimeKeepAlive)
     {
         long chars = 0;
         int received = 0;
         var clock = new Stopwatch();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var options = new ReconnectingWebSocketOptions { Uri = push };
-        if (!keepAliveTimeout)
-        {
-            options.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
-        }
-
-        await using var client = new ReconnectingWebSocket(options);
+        await using var client = new ReconnectingWebSocket(Options(push, runtimeKeepAlive));
         using var subscription = client.Messages.Subscribe(new Counter(message =>
         {
             chars += message.Text.Length;
@@ -120,10 +122,10 @@ public static class SideBySideRunner
         return ms;
     }
 
-    private static async Task<double> SendClientAsync(Uri sink, byte[] payload, int count)
+    private static async Task<double> SendClientAsync(Uri sink, byte[] payload, int count, bool runtimeKeepAlive)
     {
         var counted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = new ReconnectingWebSocket(sink);
+        await using var client = new ReconnectingWebSocket(Options(sink, runtimeKeepAlive));
         using var subscription = client.Messages.Subscribe(new Counter(_ => counted.TrySetResult()));
         await client.StartAsync();
         var clock = Stopwatch.StartNew();

@@ -48,11 +48,15 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: exponential backoff with jitter, 1 s to 30 s, unlimited attempts.</value>
     public ReconnectOptions Reconnect { get; set; } = new();
 
-    /// <summary>How often a ping is sent on an otherwise quiet connection.</summary>
+    /// <summary>How often a ping frame is sent. With the default connector on HTTP/1.1 the client writes the ping itself
+    /// (on every runtime); where it cannot (a custom connector, the runtime's own path, or a
+    /// <see cref="ConfigureWebSocket"/> that changes the keep-alive settings) the runtime's keep-alive applies, which on
+    /// net8 sends unsolicited pongs and never times out.</summary>
     /// <value>Default: 15 seconds. <see cref="TimeSpan.Zero"/> turns keep-alive off.</value>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long after a ping the pong may take before the peer is considered dead (reason <see cref="DisconnectReason.KeepAliveTimeout"/>).</summary>
+    /// <summary>How long after a ping something (its pong, or any other frame) must arrive before the peer is considered
+    /// dead (reason <see cref="DisconnectReason.KeepAliveTimeout"/>).</summary>
     /// <value>Default: 15 seconds. Greater than zero, or <see cref="Timeout.InfiniteTimeSpan"/> to send pings without waiting for pongs.</value>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
