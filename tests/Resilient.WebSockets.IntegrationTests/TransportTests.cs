@@ -84,7 +84,7 @@ public class TransportTests
 
     [Theory]
     [InlineData("defaults", true, false)]
-    [InlineData("the app's own keep-alive timeout", false, true)]
+    [InlineData("the app's own keep-alive interval", false, true)]
     [InlineData("no pong timeout", false, false)]
     [InlineData("keep-alive off", false, false)]
     public async Task DefaultConnector_KeepAlive_TheClientTakesOverOnlyFromTheDefaults(string setting, bool client, bool runtimeOnNet9)
@@ -93,8 +93,8 @@ public class TransportTests
         var options = new ReconnectingWebSocketOptions { Uri = server.Url("/echo") };
         switch (setting)
         {
-            case "the app's own keep-alive timeout":
-                options.ConfigureWebSocket = o => o.KeepAliveTimeout = TimeSpan.FromSeconds(3);
+            case "the app's own keep-alive interval":
+                options.ConfigureWebSocket = o => o.KeepAliveInterval = TimeSpan.FromSeconds(3);
                 break;
             case "no pong timeout":
                 options.KeepAliveTimeout = Timeout.InfiniteTimeSpan;

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Resilient.WebSockets.Internal;
 
 namespace Resilient.WebSockets.Health;
 
@@ -26,19 +27,19 @@ internal sealed class SessionHealth : IAsyncDisposable
         if (keepAliveLink is not null)
         {
             _keepAlive = new KeepAliveMonitor(keepAliveLink, options.KeepAliveInterval, options.KeepAliveTimeout, time, timeout =>
-                onDead(DisconnectReason.KeepAliveTimeout, new TimeoutException(SR.Format(SR.KeepAliveTimedOut, timeout))));
+                onDead(DisconnectReason.KeepAliveTimeout, new TimeoutException(SR.Format(SR.KeepAliveTimedOut, Describe.Duration(timeout)))));
         }
 
         if (options.InactivityTimeout is { } inactivity)
         {
             _inactivity = new InactivityMonitor(inactivity, time, timeout =>
-                onDead(DisconnectReason.InactivityTimeout, new TimeoutException(SR.Format(SR.InactivityTimedOut, timeout))));
+                onDead(DisconnectReason.InactivityTimeout, new TimeoutException(SR.Format(SR.InactivityTimedOut, Describe.Duration(timeout)))));
         }
 
         if (options.Heartbeat is { } heartbeat)
         {
             _heartbeat = new HeartbeatMonitor(heartbeat, time, sendText, timeout =>
-                onDead(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(SR.HeartbeatTimedOut, timeout))));
+                onDead(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(SR.HeartbeatTimedOut, Describe.Duration(timeout)))));
         }
     }
 

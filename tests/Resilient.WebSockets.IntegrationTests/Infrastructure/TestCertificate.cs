@@ -17,6 +17,10 @@ public static class TestCertificate
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+#if NET9_0_OR_GREATER
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), password: null);
+#else
+        return new X509Certificate2(created.Export(X509ContentType.Pfx));
+#endif
     }
 }

@@ -40,7 +40,7 @@ public class DeadPeerDetectionTests
 
         var ended = probe.Disconnects[0];
         Assert.Equal(DisconnectReason.InactivityTimeout, ended.Reason);
-        Assert.Equal("No message arrived for 00:00:05 (options.InactivityTimeout); the session was ended.", ended.Exception!.Message);
+        Assert.Equal("No message arrived for 5.0 s (options.InactivityTimeout); the session was ended.", ended.Exception!.Message);
     }
 
     [Fact]
