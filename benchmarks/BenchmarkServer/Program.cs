@@ -1,5 +1,6 @@
 // The loopback server the benchmarks run against, in its own process so that its work and its GC do not count
-// against the client being measured. It prints "listening on <port>" once ready and stops when stdin closes.
+// against the client being measured. It prints "listening on <port> tls <port> <SHA-256 thumbprint>" once ready (the
+// second port speaks TLS with a self-signed certificate made at start, which clients pin) and stops when stdin closes.
 //   /push?n=N&size=S   sends N text messages of S bytes as fast as a socket can take them: the frames are built once
 //                      and written in batches of at least 256 KiB straight to the upgraded connection (a write costs
 //                      the server about a memcpy), then it waits for the client's close
@@ -16,7 +17,12 @@ using Microsoft.AspNetCore.Http.Features;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
-builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+using var certificate = SelfSigned();
+builder.WebHost.UseKestrel(k =>
+{
+    k.Listen(IPAddress.Loopback, 0);
+    k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate));
+});
 var app = builder.Build();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
 
@@ -103,7 +109,8 @@ app.Map("/abort", async context =>
 });
 
 await app.StartAsync();
-Console.WriteLine($"listening on {new Uri(app.Urls.First()).Port}");
+var ports = app.Urls.Select(url => new Uri(url)).ToList();
+Console.WriteLine($"listening on {ports.First(u => u.Scheme == "http").Port} tls {ports.First(u => u.Scheme == "https").Port} {certificate.GetCertHashString(HashAlgorithmName.SHA256)}");
 await Task.Run(() => Console.In.ReadToEnd());
 await app.StopAsync();
 
@@ -182,3 +189,14 @@ static byte[] TextFrame(int size)
 
 static int Query(HttpContext context, string name) =>
     int.Parse(context.Request.Query[name].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+
+static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSigned()
+{
+    using var key = RSA.Create(2048);
+    var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+    var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+    names.AddIpAddress(IPAddress.Loopback);
+    request.CertificateExtensions.Add(names.Build());
+    using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(created.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), password: null);
+}

@@ -7,15 +7,33 @@ public sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
 
-    private ServerProcess(Process process, int port)
+    private ServerProcess(Process process, int port, int tlsPort, string thumbprint)
     {
         _process = process;
         Port = port;
+        TlsPort = tlsPort;
+        Thumbprint = thumbprint;
     }
 
     public int Port { get; }
 
+    /// <summary>The port that speaks TLS, with a self-signed certificate.</summary>
+    public int TlsPort { get; }
+
+    /// <summary>The SHA-256 thumbprint of that certificate, for a pinning callback.</summary>
+    public string Thumbprint { get; }
+
     public Uri Url(string pathAndQuery) => new($"ws://127.0.0.1:{Port}{pathAndQuery}");
+
+    public Uri TlsUrl(string pathAndQuery) => new($"wss://127.0.0.1:{TlsPort}{pathAndQuery}");
+
+    /// <summary>Accepts exactly the server's certificate.</summary>
+    public System.Net.Security.RemoteCertificateValidationCallback Pin()
+    {
+        string thumbprint = Thumbprint;
+        return (_, certificate, _, _) => certificate is not null
+            && string.Equals(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), thumbprint, StringComparison.OrdinalIgnoreCase);
+    }
 
     public static ServerProcess Start()
     {
@@ -33,7 +51,10 @@ public sealed class ServerProcess : IDisposable
             throw new InvalidOperationException($"The benchmark server did not start: '{line}'.");
         }
 
-        return new ServerProcess(process, int.Parse(line["listening on ".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        // "listening on <port> tls <port> <thumbprint>"
+        var parts = line.Split(' ');
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new ServerProcess(process, int.Parse(parts[2], invariant), int.Parse(parts[4], invariant), parts[5]);
     }
 
     public void Dispose()

@@ -11,7 +11,8 @@ namespace Resilient.WebSockets.Benchmarks;
 /// runtime's own cost); Reconnecting (defaults: the client's own keep-alive); and Reconnecting whose app configured the
 /// runtime's keep-alive instead (a <c>ConfigureWebSocket</c> that sets a pong timeout), what the defaults were before.
 /// The clock starts at the first message received (receive) or at the first send (send), so connects are not timed.
-/// Run with --sidebyside (--quick: four rounds instead of ten).
+/// Then bursts over wss:// with a pinned certificate, against raw's awaited sends. Run with --sidebyside (--quick: four
+/// rounds instead of ten).
 /// </summary>
 public static class SideBySideRunner
 {
@@ -45,16 +46,64 @@ public static class SideBySideRunner
                 () => SendClientAsync(sink, payload, count, runtimeKeepAlive: true),
             ]);
         }
+
+        // Over wss:// with a pinned certificate: the callback moves onto the client's own handler, so a burst is still
+        // written in batches. The last contestant is pushed onto the runtime's own path (cookies), as a callback was before.
+        Console.WriteLine();
+        Console.WriteLine("| wss://, pinned certificate | Raw, awaited (median) | Reconnecting, burst | Reconnecting, burst on the runtime's path |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        var pin = server.Pin();
+        foreach (var (size, count) in new[] { (32, 100_000), (1024, 50_000) })
+        {
+            var sink = server.TlsUrl($"/sink?n={count}");
+            var payload = new byte[size];
+            await ReportAsync($"send {size} B x {count}", rounds,
+            [
+                () => SendRawAsync(sink, payload, count, keepAlive: false, pin),
+                () => BurstClientAsync(sink, payload, count, pin, runtimePath: false),
+                () => BurstClientAsync(sink, payload, count, pin, runtimePath: true),
+            ], columns: 3);
+        }
     }
 
-    private static async Task ReportAsync(string scenario, int rounds, Func<Task<double>>[] contestants)
+    private static async Task<double> BurstClientAsync(Uri sink, byte[] payload, int count, System.Net.Security.RemoteCertificateValidationCallback pin, bool runtimePath)
+    {
+        var counted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var client = new ReconnectingWebSocket(new ReconnectingWebSocketOptions
+        {
+            Uri = sink,
+            ConfigureWebSocket = o =>
+            {
+                o.RemoteCertificateValidationCallback = pin;
+                if (runtimePath)
+                {
+                    o.Cookies = new System.Net.CookieContainer();
+                }
+            },
+        });
+        using var subscription = client.Messages.Subscribe(new Counter(_ => counted.TrySetResult()));
+        await client.StartAsync();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            if (!client.TryEnqueue(payload))
+            {
+                await client.SendAsync(payload);
+            }
+        }
+
+        await counted.Task;
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static async Task ReportAsync(string scenario, int rounds, Func<Task<double>>[] contestants, int columns = 4)
     {
         var times = contestants.Select(_ => new List<double>()).ToArray();
         await Rotation.RunAsync(rounds, contestants.Length, async index => times[index].Add(await contestants[index]()));
 
         var medians = times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
         var cells = medians.Select((m, i) => i == 0 ? $"{m:F0} ms" : $"{m / medians[0]:F2}").ToList();
-        while (cells.Count < 4)
+        while (cells.Count < columns)
         {
             cells.Add("");
         }
@@ -105,10 +154,11 @@ public static class SideBySideRunner
         return chars > 0 ? clock.Elapsed.TotalMilliseconds : double.NaN;
     }
 
-    private static async Task<double> SendRawAsync(Uri sink, byte[] payload, int count, bool keepAlive)
+    private static async Task<double> SendRawAsync(Uri sink, byte[] payload, int count, bool keepAlive, System.Net.Security.RemoteCertificateValidationCallback? pin = null)
     {
         using var socket = new ClientWebSocket();
         ApplyKeepAlive(socket, keepAlive);
+        socket.Options.RemoteCertificateValidationCallback = pin;
         await socket.ConnectAsync(sink, CancellationToken.None);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)

@@ -1,4 +1,9 @@
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Resilient.WebSockets.Connection;
 using Resilient.WebSockets.IntegrationTests.Infrastructure;
 using Resilient.WebSockets.Testing;
@@ -42,7 +47,6 @@ public class TransportTests
     }
 
     [Theory]
-    [InlineData("certificate callback")]
     [InlineData("cookies")]
     [InlineData("credentials")]
     public async Task ConfigureWebSocket_OptionsTheHandlerPathRefuses_FallsBackAndStillWorks(string setting)
@@ -57,9 +61,6 @@ public class TransportTests
                 Interlocked.Increment(ref configured);
                 switch (setting)
                 {
-                    case "certificate callback":
-                        o.RemoteCertificateValidationCallback = (_, _, _, errors) => errors == System.Net.Security.SslPolicyErrors.None;
-                        break;
                     case "cookies":
                         o.Cookies = new System.Net.CookieContainer();
                         break;
@@ -147,6 +148,58 @@ public class TransportTests
         await socket.SendAsync("after the ping"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         var result = await receive.WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal("after the ping", System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count));
+    }
+
+    [Fact]
+    public async Task CertificateCallbackAndClientCertificate_StayOnTheCoalescingPathAndPassThrough()
+    {
+        using var serverCertificate = TestCertificate.SelfSigned();
+        using var clientCertificate = TestCertificate.SelfSignedClient();
+        string pinned = serverCertificate.GetCertHashString(HashAlgorithmName.SHA256);
+        await using var server = await TestServer.StartAsync(certificate: serverCertificate, requireClientCertificate: true);
+        var appCertificates = new X509CertificateCollection { clientCertificate };
+        var options = new ReconnectingWebSocketOptions
+        {
+            Uri = server.Url("/client-certificate"),
+            ConfigureWebSocket = o =>
+            {
+                o.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetCertHashString(HashAlgorithmName.SHA256) == pinned;
+                o.ClientCertificates = appCertificates;
+            },
+        };
+
+        var connected = await new ClientWebSocketConnector(options).ConnectAsync(options.Uri, CancellationToken.None);
+        using var socket = connected.Socket;
+
+        Assert.NotNull(connected.Coalescer); // coalescing, and the client's own keep-alive, over wss:// with both settings
+        Assert.True(connected.ClientKeepAlive);
+        var buffer = new byte[128];
+        var first = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(ClientProbe.DefaultTimeout);
+        Assert.Equal(clientCertificate.GetCertHashString(HashAlgorithmName.SHA256), Encoding.UTF8.GetString(buffer, 0, first.Count));
+        Assert.Same(clientCertificate, Assert.Single(appCertificates)); // the app's collection is left as it was
+    }
+
+    [Fact]
+    public async Task CertificateCallback_ChangesBetweenAttempts_TheNewOneDecides()
+    {
+        using var certificate = TestCertificate.SelfSigned();
+        await using var server = await TestServer.StartAsync(certificate: certificate);
+        int attempt = 0;
+        string pinned = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        RemoteCertificateValidationCallback accept = (_, cert, _, _) => cert is not null && cert.GetCertHashString(HashAlgorithmName.SHA256) == pinned;
+        RemoteCertificateValidationCallback refuse = (_, _, _, _) => false;
+        var options = new ReconnectingWebSocketOptions
+        {
+            Uri = server.Url("/echo"),
+            ConfigureWebSocket = o => o.RemoteCertificateValidationCallback = ++attempt == 2 ? refuse : accept,
+        };
+        var connector = new ClientWebSocketConnector(options);
+
+        (await connector.ConnectAsync(options.Uri, CancellationToken.None)).Socket.Dispose();
+        var refused = await Assert.ThrowsAsync<AuthenticationException>(async () => await connector.ConnectAsync(options.Uri, CancellationToken.None));
+        (await connector.ConnectAsync(options.Uri, CancellationToken.None)).Socket.Dispose();
+
+        Assert.Contains("was refused", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Resilient.WebSockets.Health;
 using Resilient.WebSockets.Sending;
 
@@ -16,10 +18,11 @@ namespace Resilient.WebSockets.Connection;
 /// <remarks>
 /// It connects through one <see cref="SocketsHttpHandler"/> shared by every client, whose ConnectCallback returns a
 /// <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket write.
-/// That path is pinned to HTTP/1.1 (HTTP/2 frames the data itself). When the app's settings do not fit it — a
-/// different HTTP version, or a proxy, credentials, client certificates, a certificate validation callback or cookies
-/// set on <see cref="ClientWebSocketOptions"/> (which the runtime refuses together with a custom handler) — the attempt
-/// uses the runtime's own path on the same socket: everything works as configured, without coalescing. The stream of an
+/// That path is pinned to HTTP/1.1 (HTTP/2 frames the data itself). A certificate validation callback and client
+/// certificates move onto a handler of the client's own (<see cref="HandlerFor"/>). When the app's settings do not fit
+/// it — a different HTTP version, or a proxy, credentials or cookies set on <see cref="ClientWebSocketOptions"/> (which
+/// the runtime refuses together with a custom handler) — the attempt uses the runtime's own path: everything works as
+/// configured, without coalescing and with the runtime's keep-alive. The stream of an
 /// attempt travels back in that attempt's request options, so nothing is shared between attempts.
 /// </remarks>
 internal sealed class ClientWebSocketConnector : ISocketConnector
@@ -36,6 +39,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
     private readonly ReconnectingWebSocketOptions _options;
     private readonly SocketsHttpHandler _handler;
     private volatile bool _plainOnly;
+    private TlsHandler? _tls; // attempts run one at a time
 
     public ClientWebSocketConnector(ReconnectingWebSocketOptions options)
         : this(options, SharedHandler.Value)
@@ -72,10 +76,11 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
 
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         bool clientKeepAlive = KeepAlive.TakeOver(socket.Options, _options);
+        var handler = HandlerFor(socket.Options);
         var box = new StrongBox<CoalescingStream?>();
         try
         {
-            using var invoker = new AttemptInvoker(_handler, box);
+            using var invoker = new AttemptInvoker(handler, box);
             await ConnectAsync(socket, uri, invoker, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
@@ -91,16 +96,50 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
         return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive);
     }
 
-    /// <summary>Whether the runtime accepts these options together with a custom invoker, on HTTP/1.1.</summary>
+    /// <summary>Whether these options can take the coalescing path (HTTP/1.1, and nothing the runtime refuses together
+    /// with a custom invoker, except the TLS settings, which <see cref="HandlerFor"/> moves onto a handler).</summary>
     internal static bool FitsCoalescingPath(ClientWebSocketOptions options) =>
         options.HttpVersion == HttpVersion.Version11
         && options.HttpVersionPolicy == HttpVersionPolicy.RequestVersionOrLower
         && !options.UseDefaultCredentials
         && options.Credentials is null
-        && options.ClientCertificates.Count == 0
-        && options.RemoteCertificateValidationCallback is null
         && options.Cookies is null
         && (options.Proxy is null || ReferenceEquals(options.Proxy, DefaultProxy));
+
+    /// <summary>
+    /// The handler for this attempt. Without TLS settings, the shared one. With a certificate validation callback or
+    /// client certificates (which the runtime refuses on <see cref="ClientWebSocketOptions"/> together with a custom
+    /// invoker), they move from the attempt's options onto the handler's <see cref="SocketsHttpHandler.SslOptions"/>, as
+    /// the runtime's own path does with them: a handler of this client's own, kept while the settings stay the same (the
+    /// same delegate and certificates; <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> runs per attempt)
+    /// and replaced when they change.
+    /// </summary>
+    private SocketsHttpHandler HandlerFor(ClientWebSocketOptions socket)
+    {
+        var callback = socket.RemoteCertificateValidationCallback;
+        if (callback is null && socket.ClientCertificates.Count == 0)
+        {
+            return _handler;
+        }
+
+        X509Certificate[] certificates = [.. socket.ClientCertificates.Cast<X509Certificate>()];
+        socket.RemoteCertificateValidationCallback = null;
+        socket.ClientCertificates = []; // a new collection: the app's own is left as it was
+        if (_tls is { } current && Equals(current.Callback, callback) && current.Certificates.AsSpan().SequenceEqual(certificates))
+        {
+            return current.Handler;
+        }
+
+        var handler = CreateHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = callback;
+        if (certificates.Length > 0)
+        {
+            handler.SslOptions.ClientCertificates = [.. certificates];
+        }
+
+        _tls = new TlsHandler(handler, callback, certificates);
+        return handler;
+    }
 
     private static IWebProxy? DefaultProxyOfClientWebSocket()
     {
@@ -186,6 +225,9 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             return ValueTask.FromResult<Stream>(stream);
         },
     };
+
+    /// <summary>A handler made for one client's TLS settings, and the settings.</summary>
+    private sealed record TlsHandler(SocketsHttpHandler Handler, RemoteCertificateValidationCallback? Callback, X509Certificate[] Certificates);
 
     /// <summary>One attempt's invoker: it tags the handshake request, so the connect callback hands its stream to this attempt.</summary>
     private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box) : HttpMessageInvoker(handler, disposeHandler: false)

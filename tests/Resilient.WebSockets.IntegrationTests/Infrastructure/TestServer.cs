@@ -13,7 +13,8 @@ namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
 /// A real Kestrel WebSocket server on 127.0.0.1, for one test. Endpoints:
 /// /echo (echoes every message), /push?n=N&amp;size=S (sends N numbered text messages, then waits for the close),
 /// /abort?after=N (echoes N messages, then aborts the TCP connection), /close?status=C&amp;reason=R (closes at once),
-/// /status/{code}?retryAfter=S (answers the handshake with that HTTP status, and a Retry-After header if asked), /big?size=S (sends one message of S bytes).
+/// /status/{code}?retryAfter=S (answers the handshake with that HTTP status, and a Retry-After header if asked), /big?size=S (sends one message of S bytes),
+/// /client-certificate (sends the SHA-256 thumbprint of the client's TLS certificate, or "none", then echoes).
 /// Everything it receives and every close frame it sees is recorded.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
@@ -37,8 +38,9 @@ public sealed class TestServer : IAsyncDisposable
     public Uri Url(string pathAndQuery) => new($"{(IsTls ? "wss" : "ws")}://127.0.0.1:{Port}{pathAndQuery}");
 
     /// <summary>Starts a server on <paramref name="port"/> (0 picks a free one). Pass the same <paramref name="log"/> to a restarted server to keep one record.
-    /// With <paramref name="certificate"/>, it speaks TLS only (wss://).</summary>
-    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
+    /// With <paramref name="certificate"/>, it speaks TLS only (wss://), and with <paramref name="requireClientCertificate"/>
+    /// it refuses a client without a certificate (any certificate is accepted).</summary>
+    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null, bool requireClientCertificate = false)
     {
         log ??= new ServerLog();
         var builder = WebApplication.CreateSlimBuilder();
@@ -47,7 +49,14 @@ public sealed class TestServer : IAsyncDisposable
         {
             if (certificate is not null)
             {
-                listen.UseHttps(certificate);
+                listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    ClientCertificateMode = requireClientCertificate
+                        ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate
+                        : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.NoCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
             }
         }));
         var app = builder.Build();
@@ -96,6 +105,14 @@ public sealed class TestServer : IAsyncDisposable
             }
 
             return Results.StatusCode(code);
+        });
+
+        app.Map("/client-certificate", async context =>
+        {
+            string thumbprint = context.Connection.ClientCertificate?.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256) ?? "none";
+            using var socket = await AcceptAsync(context, log);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(thumbprint), WebSocketMessageType.Text, true, context.RequestAborted);
+            await EchoAsync(socket, log, limit: int.MaxValue, context.RequestAborted);
         });
 
         app.Map("/echo", async context =>
