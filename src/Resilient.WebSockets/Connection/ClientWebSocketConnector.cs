@@ -18,11 +18,12 @@ namespace Resilient.WebSockets.Connection;
 /// <remarks>
 /// It connects through one <see cref="SocketsHttpHandler"/> shared by every client, whose ConnectCallback returns a
 /// <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket write.
-/// That path is pinned to HTTP/1.1 (HTTP/2 frames the data itself). A certificate validation callback and client
-/// certificates move onto a handler of the client's own (<see cref="HandlerFor"/>). When the app's settings do not fit
-/// it — a different HTTP version, or a proxy, credentials or cookies set on <see cref="ClientWebSocketOptions"/> (which
-/// the runtime refuses together with a custom handler) — the attempt uses the runtime's own path: everything works as
-/// configured, without coalescing and with the runtime's keep-alive. The stream of an
+/// That path is pinned to HTTP/1.1 by default; an app that asks for HTTP/2 goes through the same handler (the runtime
+/// speaks WebSockets over HTTP/2 only through an invoker), without coalescing and with the runtime's keep-alive, since
+/// HTTP/2 frames the data itself. A certificate validation callback and client certificates move onto a handler of the
+/// client's own (<see cref="HandlerFor"/>). When the app's settings do not fit it — a proxy, credentials or cookies set
+/// on <see cref="ClientWebSocketOptions"/> (which the runtime refuses together with a custom handler) — the attempt uses
+/// the runtime's own path: everything works as configured, without coalescing and with the runtime's keep-alive. The stream of an
 /// attempt travels back in that attempt's request options, so nothing is shared between attempts.
 /// </remarks>
 internal sealed class ClientWebSocketConnector : ISocketConnector
@@ -68,14 +69,21 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
 
-        if (_plainOnly || !FitsCoalescingPath(socket.Options))
+        if (_plainOnly || !FitsHandlerPath(socket.Options))
         {
             await ConnectAsync(socket, uri, invoker: null, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             return new ConnectedSocket(socket, Coalescer: null, KeepAlive.TimesOut(socket.Options));
         }
 
-        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        bool clientKeepAlive = KeepAlive.TakeOver(socket.Options, _options);
+        // HTTP/1.1 as by default: pinned to it, so the stream is ours to coalesce and ping on. Any other version (HTTP/2,
+        // which the runtime only speaks through an invoker) goes through the handler as asked, without either.
+        bool http11 = socket.Options.HttpVersion == HttpVersion.Version11 && socket.Options.HttpVersionPolicy == HttpVersionPolicy.RequestVersionOrLower;
+        if (http11)
+        {
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        bool clientKeepAlive = http11 && KeepAlive.TakeOver(socket.Options, _options);
         var handler = HandlerFor(socket.Options);
         var box = new StrongBox<CoalescingStream?>();
         try
@@ -91,17 +99,15 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
 
-        var coalescer = box.Value!;
-        coalescer.BeginFrames();
-        return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive);
+        var coalescer = box.Value; // null when the connection is not HTTP/1.1
+        coalescer?.BeginFrames();
+        return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive && coalescer is not null);
     }
 
-    /// <summary>Whether these options can take the coalescing path (HTTP/1.1, and nothing the runtime refuses together
-    /// with a custom invoker, except the TLS settings, which <see cref="HandlerFor"/> moves onto a handler).</summary>
-    internal static bool FitsCoalescingPath(ClientWebSocketOptions options) =>
-        options.HttpVersion == HttpVersion.Version11
-        && options.HttpVersionPolicy == HttpVersionPolicy.RequestVersionOrLower
-        && !options.UseDefaultCredentials
+    /// <summary>Whether these options can go through the client's handler: nothing the runtime refuses together with a
+    /// custom invoker, except the TLS settings, which <see cref="HandlerFor"/> moves onto the handler.</summary>
+    internal static bool FitsHandlerPath(ClientWebSocketOptions options) =>
+        !options.UseDefaultCredentials
         && options.Credentials is null
         && options.Cookies is null
         && (options.Proxy is null || ReferenceEquals(options.Proxy, DefaultProxy));
@@ -216,6 +222,11 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
         },
         PlaintextStreamFilter = (context, _) =>
         {
+            if (context.NegotiatedHttpVersion != HttpVersion.Version11)
+            {
+                return ValueTask.FromResult(context.PlaintextStream); // HTTP/2 frames the WebSocket itself
+            }
+
             var stream = new CoalescingStream(context.PlaintextStream);
             if (context.InitialRequestMessage.Options.TryGetValue(StreamKey, out var box))
             {

@@ -188,7 +188,11 @@ internal sealed class ConnectionSupervisor
         {
             session.StartReceiving();
             var downtime = isReconnect ? _context.TimeProvider.GetElapsedTime(lostAt) : TimeSpan.Zero;
-            var info = new ConnectedInfo(attempt, isReconnect, downtime, uri);
+            var info = new ConnectedInfo(attempt, isReconnect, downtime, uri)
+            {
+                HttpVersion = connected.HttpVersion,
+                SubProtocol = connected.Socket.SubProtocol is { Length: > 0 } subProtocol ? subProtocol : null,
+            };
             if (Options.OnConnected is { } onConnected)
             {
                 try

@@ -15,6 +15,7 @@ namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
 /// /abort?after=N (echoes N messages, then aborts the TCP connection), /close?status=C&amp;reason=R (closes at once),
 /// /status/{code}?retryAfter=S (answers the handshake with that HTTP status, and a Retry-After header if asked), /big?size=S (sends one message of S bytes),
 /// /client-certificate (sends the SHA-256 thumbprint of the client's TLS certificate, or "none", then echoes).
+/// Every endpoint accepts the first sub-protocol the client offers, and permessage-deflate when the client asks for it.
 /// Everything it receives and every close frame it sees is recorded.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
@@ -39,14 +40,20 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>Starts a server on <paramref name="port"/> (0 picks a free one). Pass the same <paramref name="log"/> to a restarted server to keep one record.
     /// With <paramref name="certificate"/>, it speaks TLS only (wss://), and with <paramref name="requireClientCertificate"/>
-    /// it refuses a client without a certificate (any certificate is accepted).</summary>
-    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null, bool requireClientCertificate = false)
+    /// it refuses a client without a certificate (any certificate is accepted). With <paramref name="http2Only"/> it
+    /// speaks HTTP/2 only (h2c with prior knowledge on ws://), so WebSockets come as RFC 8441 extended CONNECTs.</summary>
+    public static async Task<TestServer> StartAsync(int port = 0, ServerLog? log = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null, bool requireClientCertificate = false, bool http2Only = false)
     {
         log ??= new ServerLog();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port, listen =>
         {
+            if (http2Only)
+            {
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+            }
+
             if (certificate is not null)
             {
                 listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
@@ -87,7 +94,14 @@ public sealed class TestServer : IAsyncDisposable
     {
         foreach (var context in _open.Keys)
         {
-            context.Abort();
+            try
+            {
+                context.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That request ended on its own while we got to it.
+            }
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -198,7 +212,11 @@ public sealed class TestServer : IAsyncDisposable
             throw new InvalidOperationException("Not a WebSocket request.");
         }
 
-        var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault(),
+            DangerousEnableCompression = true,
+        });
         log.OnAccepted(context.Request.Path + context.Request.QueryString, context.Request.Headers);
         return socket;
     }
