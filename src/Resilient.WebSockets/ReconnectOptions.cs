@@ -38,7 +38,7 @@ public sealed class ReconnectOptions
     /// <value>Default: 10 seconds. Zero or more.</value>
     public TimeSpan MinUptime { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Whether a handshake answered 401 or 403 is retried.</summary>
+    /// <summary>Whether a handshake answered 401 or 403 (or a proxy's 407) is retried.</summary>
     /// <value>Default: <see langword="false"/>: the client stops with a <see cref="WebSocketHandshakeException"/>,
     /// because the same credentials would be refused again. Set it when
     /// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> refreshes them per attempt.</value>
@@ -53,7 +53,7 @@ public sealed class ReconnectOptions
     public Func<Exception, bool>? ShouldRetry { get; set; }
 
     /// <summary>The built-in rule: every failed attempt is retried except those the same attempt would fail again:
-    /// a handshake answered 401 or 403 (<see cref="WebSocketHandshakeException.IsAuthenticationFailure"/>), a server
+    /// a handshake answered 401 or 403, or a proxy's 407 (<see cref="WebSocketHandshakeException.IsAuthenticationFailure"/>), a server
     /// certificate the platform refused (untrusted root, name mismatch, expired: an
     /// <see cref="System.Security.Authentication.AuthenticationException"/> not caused by an I/O error), and an invalid
     /// URI from <see cref="ReconnectingWebSocketOptions.UriFactory"/> (<see cref="ArgumentException"/>).</summary>

@@ -49,10 +49,14 @@ public class TransportTests
     [Theory]
     [InlineData("cookies")]
     [InlineData("credentials")]
-    public async Task ConfigureWebSocket_OptionsTheHandlerPathRefuses_FallsBackAndStillWorks(string setting)
+    [InlineData("default credentials")]
+    [InlineData("no proxy")]
+    public async Task ConfigureWebSocket_SettingsTheRuntimeRefusesWithAnInvoker_MoveOntoTheHandlerAndKeepCoalescing(string setting)
     {
         await using var server = await TestServer.StartAsync();
         int configured = 0;
+        var cookies = new System.Net.CookieContainer();
+        cookies.Add(new System.Net.Cookie("session", "abc", "/", "127.0.0.1"));
         var options = new ReconnectingWebSocketOptions
         {
             Uri = server.Url("/echo"),
@@ -62,25 +66,39 @@ public class TransportTests
                 switch (setting)
                 {
                     case "cookies":
-                        o.Cookies = new System.Net.CookieContainer();
+                        o.Cookies = cookies;
+                        break;
+                    case "credentials":
+                        o.Credentials = new System.Net.NetworkCredential("user", "secret");
+                        break;
+                    case "default credentials":
+                        o.UseDefaultCredentials = true;
                         break;
                     default:
-                        o.Credentials = new System.Net.NetworkCredential("user", "secret");
+                        o.Proxy = null; // no proxy at all, not even the system's
                         break;
                 }
             },
         };
+
+        var connected = await new ClientWebSocketConnector(options).ConnectAsync(options.Uri, CancellationToken.None);
+        connected.Socket.Dispose();
+        Assert.NotNull(connected.Coalescer);
+        Assert.True(connected.ClientKeepAlive);
+
         await using var client = new ReconnectingWebSocket(options);
         using var probe = new ClientProbe(client);
-
         await client.StartAsync();
-        await client.SendAsync("through the fallback");
+        await client.SendAsync("through the client's handler");
+        await probe.WaitUntilAsync(p => p.Texts.Contains("through the client's handler"), "the echo");
 
-        await probe.WaitUntilAsync(p => p.Texts.Contains("through the fallback"), "the echo");
-
-        // Exactly once per attempt, also on the attempt that takes the fallback (a one-time token must not be spent twice).
+        // Exactly once per attempt (a one-time token must not be spent twice): one for the connector above, one here.
         Assert.Single(probe.Connects);
-        Assert.Equal(1, Volatile.Read(ref configured));
+        Assert.Equal(2, Volatile.Read(ref configured));
+        if (setting == "cookies")
+        {
+            Assert.All(server.Log.Handshakes, headers => Assert.Equal("session=abc", headers.Cookie.ToString()));
+        }
     }
 
     [Theory]

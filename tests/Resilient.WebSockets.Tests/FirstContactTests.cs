@@ -170,6 +170,7 @@ public class FirstContactTests
     [Theory]
     [InlineData(401, false)]
     [InlineData(403, false)]
+    [InlineData(407, false)]
     [InlineData(500, true)]
     [InlineData(503, true)]
     public void DefaultShouldRetry_Handshakes(int status, bool expected) =>

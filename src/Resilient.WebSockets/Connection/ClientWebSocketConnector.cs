@@ -16,17 +16,18 @@ namespace Resilient.WebSockets.Connection;
 /// <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> (which may override anything set here), exactly once.
 /// </summary>
 /// <remarks>
-/// It connects through one <see cref="SocketsHttpHandler"/> shared by every client, whose ConnectCallback returns a
-/// <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket write.
+/// It connects through one <see cref="SocketsHttpHandler"/> shared by every client, whose plaintext stream filter (above
+/// TLS) returns a <see cref="CoalescingStream"/>, so that the send loop can write several queued messages in one socket
+/// write and the client's own keep-alive can ping between frames.
 /// That path is pinned to HTTP/1.1 by default; an app that asks for HTTP/2 goes through the same handler (the runtime
 /// speaks WebSockets over HTTP/2 only through an invoker), without coalescing and with the runtime's keep-alive, since
 /// HTTP/2 frames the data itself. A certificate validation callback and client certificates move onto a handler of the
-/// client's own (<see cref="HandlerFor"/>). When the app's settings do not fit it — a proxy, credentials or cookies set
-/// on <see cref="ClientWebSocketOptions"/> (which the runtime refuses together with a custom handler) — the attempt uses
-/// the runtime's own path: everything works as configured, without coalescing and with the runtime's keep-alive. The stream of an
-/// attempt travels back in that attempt's request options, so nothing is shared between attempts.
+/// client's own (<see cref="HandlerFor"/>), and so do a proxy, credentials and cookies: every setting works as
+/// configured on this path. Only options a runtime refuses with a custom invoker that this class does not know (an
+/// <see cref="ArgumentException"/> from the connect) send the client to the runtime's own path, from the next attempt
+/// on. The stream of an attempt travels back in that attempt's request options, so nothing is shared between attempts.
 /// </remarks>
-internal sealed class ClientWebSocketConnector : ISocketConnector
+internal sealed partial class ClientWebSocketConnector : ISocketConnector
 {
     private static readonly HttpRequestOptionsKey<StrongBox<CoalescingStream?>> StreamKey = new("Resilient.WebSockets.Stream");
     private static readonly IWebProxy? DefaultProxy = DefaultProxyOfClientWebSocket();
@@ -40,7 +41,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
     private readonly ReconnectingWebSocketOptions _options;
     private readonly SocketsHttpHandler _handler;
     private volatile bool _plainOnly;
-    private TlsHandler? _tls; // attempts run one at a time
+    private (HandlerSettings Settings, SocketsHttpHandler Handler)? _own; // attempts run one at a time
 
     public ClientWebSocketConnector(ReconnectingWebSocketOptions options)
         : this(options, SharedHandler.Value)
@@ -69,7 +70,7 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
 
-        if (_plainOnly || !FitsHandlerPath(socket.Options))
+        if (_plainOnly)
         {
             await ConnectAsync(socket, uri, invoker: null, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             return new ConnectedSocket(socket, Coalescer: null, KeepAlive.TimesOut(socket.Options));
@@ -104,46 +105,30 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
         return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive && coalescer is not null);
     }
 
-    /// <summary>Whether these options can go through the client's handler: nothing the runtime refuses together with a
-    /// custom invoker, except the TLS settings, which <see cref="HandlerFor"/> moves onto the handler.</summary>
-    internal static bool FitsHandlerPath(ClientWebSocketOptions options) =>
-        !options.UseDefaultCredentials
-        && options.Credentials is null
-        && options.Cookies is null
-        && (options.Proxy is null || ReferenceEquals(options.Proxy, DefaultProxy));
-
     /// <summary>
-    /// The handler for this attempt. Without TLS settings, the shared one. With a certificate validation callback or
-    /// client certificates (which the runtime refuses on <see cref="ClientWebSocketOptions"/> together with a custom
-    /// invoker), they move from the attempt's options onto the handler's <see cref="SocketsHttpHandler.SslOptions"/>, as
-    /// the runtime's own path does with them: a handler of this client's own, kept while the settings stay the same (the
-    /// same delegate and certificates; <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> runs per attempt)
+    /// The handler for this attempt. With default settings, the shared one. Settings that the runtime refuses on
+    /// <see cref="ClientWebSocketOptions"/> together with a custom invoker — a certificate validation callback, client
+    /// certificates, a proxy (or none, instead of the system's), credentials, cookies — move from the attempt's options
+    /// onto a handler of this client's own, as the runtime's own path does with them: kept while the settings stay the same
+    /// (the same delegate and objects; <see cref="ReconnectingWebSocketOptions.ConfigureWebSocket"/> runs per attempt)
     /// and replaced when they change.
     /// </summary>
     private SocketsHttpHandler HandlerFor(ClientWebSocketOptions socket)
     {
-        var callback = socket.RemoteCertificateValidationCallback;
-        if (callback is null && socket.ClientCertificates.Count == 0)
+        var settings = HandlerSettings.TakeFrom(socket);
+        if (settings.IsDefault)
         {
             return _handler;
         }
 
-        X509Certificate[] certificates = [.. socket.ClientCertificates.Cast<X509Certificate>()];
-        socket.RemoteCertificateValidationCallback = null;
-        socket.ClientCertificates = []; // a new collection: the app's own is left as it was
-        if (_tls is { } current && Equals(current.Callback, callback) && current.Certificates.AsSpan().SequenceEqual(certificates))
+        if (_own is { } current && current.Settings.Matches(settings))
         {
             return current.Handler;
         }
 
         var handler = CreateHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = callback;
-        if (certificates.Length > 0)
-        {
-            handler.SslOptions.ClientCertificates = [.. certificates];
-        }
-
-        _tls = new TlsHandler(handler, callback, certificates);
+        settings.ApplyTo(handler);
+        _own = (settings, handler);
         return handler;
     }
 
@@ -173,6 +158,13 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             socket.Dispose();
             throw new WebSocketHandshakeException(status, ex) { RetryAfter = retryAfter };
         }
+        catch (WebSocketException ex) when (ProxyRefusal(ex) is { } status)
+        {
+            socket.Dispose();
+            string message = SR.Format(SR.ProxyRefused, Redaction.Endpoint(uri), (int)status, status)
+                + (status == HttpStatusCode.ProxyAuthenticationRequired ? SR.ProxyRefusedCredentials : "");
+            throw new WebSocketHandshakeException(status, message, ex);
+        }
         catch (WebSocketException ex) when (CertificateRefusal.Find(ex) is { } refused) // three exceptions deep in what ClientWebSocket throws
         {
             socket.Dispose();
@@ -184,6 +176,26 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
             throw;
         }
     }
+
+    /// <summary>The status a proxy refused to open the tunnel with, if that is why the connect failed.</summary>
+    private static HttpStatusCode? ProxyRefusal(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is HttpRequestException { HttpRequestError: HttpRequestError.ProxyTunnelError } tunnel)
+            {
+                // net8 leaves StatusCode empty here; its message ("... failed with status code '407'.") carries it.
+                return tunnel.StatusCode ?? (TunnelStatus().Match(tunnel.Message) is { Success: true } match
+                    ? (HttpStatusCode)int.Parse(match.Groups[1].ValueSpan, provider: System.Globalization.CultureInfo.InvariantCulture)
+                    : null);
+            }
+        }
+
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'([1-5][0-9][0-9])'")]
+    private static partial System.Text.RegularExpressions.Regex TunnelStatus();
 
     /// <summary>The handshake response's Retry-After (seconds, or an HTTP date), if any.</summary>
     private static TimeSpan? RetryAfter(IReadOnlyDictionary<string, IEnumerable<string>>? headers, TimeProvider timeProvider)
@@ -237,8 +249,70 @@ internal sealed class ClientWebSocketConnector : ISocketConnector
         },
     };
 
-    /// <summary>A handler made for one client's TLS settings, and the settings.</summary>
-    private sealed record TlsHandler(SocketsHttpHandler Handler, RemoteCertificateValidationCallback? Callback, X509Certificate[] Certificates);
+    /// <summary>What a handler of the client's own carries: the settings of <see cref="ClientWebSocketOptions"/> that the
+    /// runtime only accepts without a custom invoker.</summary>
+    private sealed class HandlerSettings
+    {
+        private RemoteCertificateValidationCallback? _callback;
+        private X509Certificate[] _certificates = [];
+        private bool _useProxy = true;
+        private IWebProxy? _proxy;
+        private ICredentials? _credentials;
+        private CookieContainer? _cookies;
+
+        public bool IsDefault => _callback is null && _certificates.Length == 0 && _useProxy && _proxy is null && _credentials is null && _cookies is null;
+
+        /// <summary>Reads the settings and clears them on <paramref name="socket"/> (the app's own objects are left as they were).</summary>
+        public static HandlerSettings TakeFrom(ClientWebSocketOptions socket)
+        {
+            var settings = new HandlerSettings
+            {
+                _callback = socket.RemoteCertificateValidationCallback,
+                _certificates = [.. socket.ClientCertificates.Cast<X509Certificate>()],
+                _useProxy = socket.Proxy is not null,
+                _proxy = ReferenceEquals(socket.Proxy, DefaultProxy) ? null : socket.Proxy, // the system's, as the shared handler has it
+                _credentials = socket.UseDefaultCredentials ? CredentialCache.DefaultCredentials : socket.Credentials,
+                _cookies = socket.Cookies,
+            };
+            socket.RemoteCertificateValidationCallback = null;
+            if (settings._certificates.Length > 0)
+            {
+                socket.ClientCertificates = [];
+            }
+
+            socket.Proxy = null; // with an invoker, ignored
+            socket.UseDefaultCredentials = false;
+            socket.Credentials = null;
+            socket.Cookies = null;
+            return settings;
+        }
+
+        public bool Matches(HandlerSettings other) =>
+            Equals(_callback, other._callback)
+            && _certificates.AsSpan().SequenceEqual(other._certificates)
+            && _useProxy == other._useProxy
+            && ReferenceEquals(_proxy, other._proxy)
+            && ReferenceEquals(_credentials, other._credentials)
+            && ReferenceEquals(_cookies, other._cookies);
+
+        public void ApplyTo(SocketsHttpHandler handler)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = _callback;
+            if (_certificates.Length > 0)
+            {
+                handler.SslOptions.ClientCertificates = [.. _certificates];
+            }
+
+            handler.UseProxy = _useProxy;
+            handler.Proxy = _proxy;
+            handler.Credentials = _credentials;
+            if (_cookies is not null)
+            {
+                handler.UseCookies = true;
+                handler.CookieContainer = _cookies;
+            }
+        }
+    }
 
     /// <summary>One attempt's invoker: it tags the handshake request, so the connect callback hands its stream to this attempt.</summary>
     private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box) : HttpMessageInvoker(handler, disposeHandler: false)

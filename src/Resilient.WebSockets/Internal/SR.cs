@@ -37,6 +37,10 @@ internal static class SR
         "The close description is {0} UTF-8 bytes long. It must be at most {1} bytes.";
     public const string StartCancelled =
         "StartAsync was cancelled, or the client was stopped, before the first connection was made.";
+    public const string ProxyRefused =
+        "The proxy refused to open a tunnel to {0} with HTTP status {1} ({2}).";
+    public const string ProxyRefusedCredentials =
+        " Not retried, since the same request would be refused again: give the proxy its credentials (WebProxy.Credentials, or ClientWebSocketOptions.Proxy's) in ConfigureWebSocket.";
     public const string HandshakeRefused =
         "The server refused the WebSocket handshake with HTTP status {0} ({1}).";
     public const string UriFactoryReturnedInvalid =

@@ -46,6 +46,8 @@ public class ReconnectPolicyTests
     [InlineData(HttpStatusCode.Unauthorized, false, false)]
     [InlineData(HttpStatusCode.Forbidden, false, false)]
     [InlineData(HttpStatusCode.Unauthorized, true, true)]
+    [InlineData(HttpStatusCode.ProxyAuthenticationRequired, false, false)]
+    [InlineData(HttpStatusCode.ProxyAuthenticationRequired, true, true)]
     [InlineData(HttpStatusCode.InternalServerError, false, true)]
     [InlineData(HttpStatusCode.ServiceUnavailable, false, true)]
     public void IsRetryable_HandshakeRefused_OnlyAuthFailuresNeedTheOptIn(HttpStatusCode status, bool optIn, bool expected)
