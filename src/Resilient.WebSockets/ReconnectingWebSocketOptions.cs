@@ -64,6 +64,16 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null (off). When set, greater than zero.</value>
     public TimeSpan? InactivityTimeout { get; set; }
 
+    /// <summary>Whether the client listens to the operating system's network reports: when a network becomes available
+    /// again while the client waits between attempts, the next attempt starts at once instead of after the rest of the
+    /// backoff (a laptop that rejoins Wi-Fi, a phone back in coverage).</summary>
+    /// <value>Default: <see langword="true"/>. Reports come from <see cref="System.Net.NetworkInformation.NetworkChange"/>;
+    /// on a platform without them this does nothing.</value>
+    public bool WatchNetworkChanges { get; set; } = true;
+
+    /// <summary>Where the network reports come from (tests replace it).</summary>
+    internal Internal.INetworkEvents NetworkEvents { get; set; } = Internal.SystemNetworkEvents.Instance;
+
     /// <summary>An application-level heartbeat ("ping" and "pong" messages), for servers that expect one, and for dead-peer
     /// detection on net8, where the runtime cannot time out a missing pong.</summary>
     /// <value>Default: null (off).</value>

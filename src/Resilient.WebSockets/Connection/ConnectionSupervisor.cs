@@ -41,6 +41,7 @@ internal sealed class ConnectionSupervisor
         long lostAt = 0;
         var reconnectWaiters = new List<TaskCompletionSource>();
         _policy.Reset();
+        using var network = Options.WatchNetworkChanges ? Options.NetworkEvents.OnAvailable(_policy.Wake) : null;
         try
         {
             while (run.Stop is null)

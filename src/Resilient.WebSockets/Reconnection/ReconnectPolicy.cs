@@ -22,6 +22,8 @@ internal sealed class ReconnectPolicy
     private readonly ResiliencePipeline _pipeline;
     private int _step;
     private RetryPlan _plan;
+    private TimeSpan? _retryDelay;
+    private CancellationTokenSource? _wake;
     private TimeSpan _lastUptime;
     private bool _lastLossWasPlanned;
 
@@ -53,6 +55,20 @@ internal sealed class ReconnectPolicy
         if (uptime >= _options.MinUptime)
         {
             _step = 0;
+        }
+    }
+
+    /// <summary>Ends the wait under way, if any (the network came back): the next attempt starts now. Any thread; runs
+    /// nothing but the wait's own cancellation.</summary>
+    public void Wake()
+    {
+        try
+        {
+            Volatile.Read(ref _wake)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That wait just ended by itself.
         }
     }
 
@@ -122,6 +138,7 @@ internal sealed class ReconnectPolicy
         }
 
         int number = 0;
+        _retryDelay = null;
         return await _pipeline.ExecuteAsync(
             async token => await AttemptAsync(++number, attempt, onFailed, token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
@@ -129,6 +146,14 @@ internal sealed class ReconnectPolicy
 
     private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception, RetryPlan> onFailed, CancellationToken cancellationToken)
     {
+        // The built-in policy's delay between attempts is waited here rather than by Polly, so that it can be cut short.
+        // (Attempts and their waits run one after another, so the field needs no fence.)
+        if (_retryDelay is { } delay)
+        {
+            _retryDelay = null;
+            await WaitAsync(delay, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        }
+
         _plan = default;
         using var timeout = _connectTimeout == Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource()
@@ -144,6 +169,7 @@ internal sealed class ReconnectPolicy
                 ? new TimeoutException(SR.Format(SR.ConnectTimedOut, Describe.Duration(_connectTimeout)), ex)
                 : ex;
             _plan = PlanRetry(number, failure);
+            _retryDelay = _plan.Verdict == RetryVerdict.Retry ? _plan.Delay : null;
             onFailed(number, failure, _plan);
             if (!ReferenceEquals(failure, ex))
             {
@@ -190,14 +216,19 @@ internal sealed class ReconnectPolicy
             return;
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(skipWait, cancellationToken);
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(skipWait, cancellationToken);
+        Volatile.Write(ref _wake, wake);
         try
         {
-            await Task.Delay(delay, _timeProvider, linked.Token).ConfigureAwait(false);
+            await Task.Delay(delay, _timeProvider, wake.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // A reconnect was requested: attempt now.
+            // A reconnect was requested, or the network came back: attempt now.
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _wake, null, wake);
         }
     }
 
@@ -213,7 +244,8 @@ internal sealed class ReconnectPolicy
             {
                 ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is not null && _plan.Verdict == RetryVerdict.Retry),
                 MaxRetryAttempts = int.MaxValue, // the plan counts the attempts
-                DelayGenerator = _ => new ValueTask<TimeSpan?>(_plan.Delay),
+                Delay = TimeSpan.Zero,
+                DelayGenerator = _ => new ValueTask<TimeSpan?>(TimeSpan.Zero), // the next attempt waits the plan's delay itself
             })
             .Build();
     }
