@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang >/dev/null 2>&1 || [ ! -e /usr/include/zlib.h ]; then
-  run() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
-  export DEBIAN_FRONTEND=noninteractive
-  run apt-get install -y --no-install-recommends clang zlib1g-dev >/dev/null 2>&1 \
-    || { run apt-get update >/dev/null && run apt-get install -y --no-install-recommends clang zlib1g-dev >/dev/null; }
+  bash eng/apt-install.sh clang zlib1g-dev
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

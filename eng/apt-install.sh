@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs Debian packages for a check that needs them (the project's scripts call this; a new machine has none of
+# them): apt-get as root, or through sudo without a password; refreshes the package lists only if the first try fails.
+# Usage: eng/apt-install.sh <package>...
+set -euo pipefail
+run() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+export DEBIAN_FRONTEND=noninteractive
+run apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+  || { run apt-get update >/dev/null && run apt-get install -y --no-install-recommends "$@" >/dev/null; }
