@@ -314,7 +314,7 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
         }
     }
 
-    /// <summary>One attempt's invoker: it tags the handshake request, so the connect callback hands its stream to this attempt.</summary>
+    /// <summary>One attempt's invoker: it tags the handshake request, so the plaintext stream filter hands its stream to this attempt.</summary>
     private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box) : HttpMessageInvoker(handler, disposeHandler: false)
     {
         public override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

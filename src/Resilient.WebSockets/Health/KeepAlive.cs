@@ -9,8 +9,10 @@ namespace Resilient.WebSockets.Health;
 /// <remarks>
 /// On net9 and later, with an interval and a finite timeout, the runtime pings every interval and aborts the socket when
 /// no pong comes within the timeout; the receive then fails with an <see cref="OperationCanceledException"/> that the
-/// client did not cause. On net8 the runtime only sends unsolicited pongs, which find nothing; the application heartbeat
-/// (<see cref="HeartbeatMonitor"/>) and the inactivity timeout (<see cref="InactivityMonitor"/>) are the detectors there.
+/// client did not cause. On net8 the runtime only sends unsolicited pongs, which find nothing. On the default connector's
+/// HTTP/1.1 path the client's own keep-alive (<see cref="KeepAliveMonitor"/>, see <see cref="TakeOver"/>) replaces the
+/// runtime's on every runtime; elsewhere on net8 the application heartbeat (<see cref="HeartbeatMonitor"/>) and the
+/// inactivity timeout (<see cref="InactivityMonitor"/>) are the detectors.
 /// </remarks>
 internal static class KeepAlive
 {

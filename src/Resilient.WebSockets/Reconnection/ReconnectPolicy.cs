@@ -22,7 +22,6 @@ internal sealed class ReconnectPolicy
     private readonly ResiliencePipeline _pipeline;
     private int _step;
     private RetryPlan _plan;
-    private TimeSpan? _retryDelay;
     private CancellationTokenSource? _wake;
     private TimeSpan _lastUptime;
     private bool _lastLossWasPlanned;
@@ -138,7 +137,6 @@ internal sealed class ReconnectPolicy
         }
 
         int number = 0;
-        _retryDelay = null;
         return await _pipeline.ExecuteAsync(
             async token => await AttemptAsync(++number, attempt, onFailed, token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
@@ -146,11 +144,10 @@ internal sealed class ReconnectPolicy
 
     private async ValueTask<T> AttemptAsync<T>(int number, Func<int, CancellationToken, ValueTask<T>> attempt, Action<int, Exception, RetryPlan> onFailed, CancellationToken cancellationToken)
     {
-        // The built-in policy's delay between attempts is waited here rather than by Polly, so that it can be cut short.
-        // (Attempts and their waits run one after another, so the field needs no fence.)
-        if (_retryDelay is { } delay)
+        // The built-in policy's delay between attempts (the previous attempt's plan) is waited here rather than by Polly,
+        // so that it can be cut short. Attempts and their waits run one after another.
+        if (number > 1 && _plan is { Verdict: RetryVerdict.Retry, Delay: { } delay })
         {
-            _retryDelay = null;
             await WaitAsync(delay, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         }
 
@@ -169,7 +166,6 @@ internal sealed class ReconnectPolicy
                 ? new TimeoutException(SR.Format(SR.ConnectTimedOut, Describe.Duration(_connectTimeout)), ex)
                 : ex;
             _plan = PlanRetry(number, failure);
-            _retryDelay = _plan.Verdict == RetryVerdict.Retry ? _plan.Delay : null;
             onFailed(number, failure, _plan);
             if (!ReferenceEquals(failure, ex))
             {
@@ -244,8 +240,7 @@ internal sealed class ReconnectPolicy
             {
                 ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is not null && _plan.Verdict == RetryVerdict.Retry),
                 MaxRetryAttempts = int.MaxValue, // the plan counts the attempts
-                Delay = TimeSpan.Zero,
-                DelayGenerator = _ => new ValueTask<TimeSpan?>(TimeSpan.Zero), // the next attempt waits the plan's delay itself
+                Delay = TimeSpan.Zero, // the next attempt waits the plan's delay itself
             })
             .Build();
     }
