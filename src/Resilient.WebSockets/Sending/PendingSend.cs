@@ -19,12 +19,19 @@ internal sealed class PendingSend
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
     private CancellationTokenRegistration _registration;
-    private Action? _onWithdrawn;
+    private Action<PendingSend>? _onWithdrawn;
 
     public Task Task => _completion.Task;
 
+    /// <summary>The caller withdrew the message: it is a tombstone where it waits, skipped by the next take.</summary>
+    public bool IsWithdrawn => Volatile.Read(ref _state) == Withdrawn;
+
+    /// <summary>The message waits in the queue's retry list (outside its capacity) rather than in the queue proper.
+    /// Set by the queue, under its lock, before the message can be withdrawn there.</summary>
+    public bool InRetry { get; set; }
+
     /// <summary>Lets <paramref name="cancellationToken"/> withdraw the message while it is still queued.</summary>
-    public void EnableWithdrawal(Action onWithdrawn, CancellationToken cancellationToken)
+    public void EnableWithdrawal(Action<PendingSend> onWithdrawn, CancellationToken cancellationToken)
     {
         if (!cancellationToken.CanBeCanceled)
         {
@@ -72,7 +79,7 @@ internal sealed class PendingSend
     {
         if (Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued)
         {
-            _onWithdrawn?.Invoke();
+            _onWithdrawn?.Invoke(this);
             _completion.TrySetCanceled(token);
         }
     }

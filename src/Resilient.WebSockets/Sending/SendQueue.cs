@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Resilient.WebSockets.Internal;
 
 namespace Resilient.WebSockets.Sending;
 
@@ -15,47 +15,44 @@ namespace Resilient.WebSockets.Sending;
 /// (<see cref="SendQueueFullMode.DropOldest"/>, <see cref="SendQueueFullMode.DropNewest"/>), expired
 /// (<see cref="SendQueueOptions.TimeToLive"/>), cleared, or still queued at dispose. A message the queue refuses is
 /// reported too, but its buffer stays with the caller.
+/// <para>A withdrawn message gives its room back at once (a writer waiting for room gets it), and stays behind as a
+/// tombstone that the next take skips and frees; tombstones are swept out when they outnumber the live messages, so
+/// cancelling sends during a long outage never fills the queue. Everything is decided under one lock; the callback
+/// it calls only posts to the client's event pump, so no user code runs under it.</para>
 /// </remarks>
 internal sealed class SendQueue
 {
     private const int Open = -1;
+    private const int SweepTombstonesFrom = 64;
 
-    private readonly Channel<OutgoingMessage> _channel;
+    private readonly object _gate = new();
+    private readonly Deque<OutgoingMessage> _retry = new();
+    private readonly Deque<OutgoingMessage> _queue = new();
+    private readonly Queue<RoomWaiter> _writers = new();
     private readonly Action<OutgoingMessage, DropReason> _onDropped;
-    private readonly Action _onWithdrawn;
+    private readonly Action<PendingSend> _onWithdrawn;
+    private readonly int _capacity;
     private readonly SendQueueFullMode _fullMode;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan? _timeToLive;
     private readonly ITimer? _sweeper;
-    private readonly object _takeGate = new();
-    private readonly Queue<OutgoingMessage> _retry = new();
-    private readonly ConcurrentQueue<OutgoingMessage> _evicted = new();
-    private int _retryCount;
-    private int _pending;
+    private int _queued;   // live messages in _queue: what the capacity bounds
+    private int _retried;  // live messages in _retry
+    private int _tombstones;
+    private int _pending;  // accepted, not yet written, dropped or withdrawn (queued, retried, being written)
     private int _closedReason = Open;
+    private TaskCompletionSource<bool>? _reader;
+    private CancellationTokenRegistration _readerCancellation;
+    private bool _woken;
 
     public SendQueue(SendQueueOptions options, TimeProvider timeProvider, Action<OutgoingMessage, DropReason> onDropped)
     {
+        _capacity = options.Capacity;
         _fullMode = options.FullMode;
         _timeProvider = timeProvider;
         _timeToLive = options.TimeToLive;
         _onDropped = onDropped;
-        _onWithdrawn = () => Interlocked.Decrement(ref _pending);
-        _channel = Channel.CreateBounded<OutgoingMessage>(
-            new BoundedChannelOptions(options.Capacity)
-            {
-                FullMode = _fullMode switch
-                {
-                    SendQueueFullMode.DropOldest => BoundedChannelFullMode.DropOldest,
-                    SendQueueFullMode.DropNewest => BoundedChannelFullMode.DropNewest,
-                    _ => BoundedChannelFullMode.Wait,
-                },
-                SingleReader = false,
-                SingleWriter = false,
-                AllowSynchronousContinuations = false,
-            },
-            // Called under the channel's lock: only note the message here; it is reported after the write returns.
-            _evicted.Enqueue);
+        _onWithdrawn = OnWithdrawn;
 
         if (_timeToLive is { } ttl)
         {
@@ -65,8 +62,6 @@ internal sealed class SendQueue
     }
 
     /// <summary>Messages accepted and not yet written, dropped or withdrawn.</summary>
-    /// <remarks>A writer that waits for room is counted once the queue accepts its message; for a moment the send loop
-    /// may count that message out before the writer counts it in, hence the floor at zero.</remarks>
     public int Count => Math.Max(Volatile.Read(ref _pending), 0);
 
     /// <summary>Accepts the message if there is room now (or, in a drop mode, after evicting another).
@@ -74,75 +69,157 @@ internal sealed class SendQueue
     public bool TryEnqueue(in OutgoingMessage message)
     {
         var stamped = Stamp(message);
-        Interlocked.Increment(ref _pending);
-        if (_channel.Writer.TryWrite(stamped))
+        lock (_gate)
         {
-            ReportEvicted();
+            if (_closedReason != Open)
+            {
+                return false;
+            }
+
+            if (_queued >= _capacity && !TryEvict())
+            {
+                _onDropped(message, DropReason.QueueFull);
+                return false;
+            }
+
+            Accept(stamped);
             return true;
         }
-
-        Interlocked.Decrement(ref _pending);
-        if (Volatile.Read(ref _closedReason) == Open)
-        {
-            _onDropped(message, DropReason.QueueFull);
-        }
-
-        return false;
     }
 
     /// <summary>Accepts the message: waits for room when the queue is full in <see cref="SendQueueFullMode.Wait"/>, evicts
     /// in the drop modes, and refuses in <see cref="SendQueueFullMode.Fail"/>.</summary>
     /// <exception cref="MessageDroppedException">Refused by a full queue in <see cref="SendQueueFullMode.Fail"/>.</exception>
     /// <exception cref="ChannelClosedException">The queue was closed (the client was disposed).</exception>
-    public async ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken cancellationToken)
+    public ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
-        if (_fullMode == SendQueueFullMode.Fail)
+        var stamped = Stamp(message);
+        RoomWaiter waiter;
+        lock (_gate)
         {
-            if (!TryEnqueue(message))
+            if (_closedReason != Open)
             {
-                throw Volatile.Read(ref _closedReason) == Open ? new MessageDroppedException(DropReason.QueueFull) : new ChannelClosedException();
-            }
-        }
-        else
-        {
-            var stamped = Stamp(message);
-            if (!_channel.Writer.TryWrite(stamped))
-            {
-                await _channel.Writer.WriteAsync(stamped, cancellationToken).ConfigureAwait(false);
+                return ValueTask.FromException(new ChannelClosedException());
             }
 
-            Interlocked.Increment(ref _pending);
-            ReportEvicted();
+            if (_queued < _capacity || TryEvict())
+            {
+                Accept(stamped);
+                message.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
+                return ValueTask.CompletedTask;
+            }
+
+            if (_fullMode == SendQueueFullMode.Fail)
+            {
+                _onDropped(message, DropReason.QueueFull);
+                return ValueTask.FromException(new MessageDroppedException(DropReason.QueueFull));
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled(cancellationToken);
+            }
+
+            waiter = new RoomWaiter(stamped);
+            _writers.Enqueue(waiter);
         }
 
-        message.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
+        return WaitForRoomAsync(waiter, cancellationToken);
+    }
+
+    private async ValueTask WaitForRoomAsync(RoomWaiter waiter, CancellationToken cancellationToken)
+    {
+        waiter.Cancellation = cancellationToken.UnsafeRegister(static (state, token) =>
+        {
+            var (queue, waiter) = ((SendQueue, RoomWaiter))state!;
+            queue.GiveUp(waiter, token);
+        }, (this, waiter));
+        if (waiter.Admitted.Task.IsCompleted)
+        {
+            waiter.Cancellation.Unregister(); // admitted before the registration existed: nothing else would remove it
+        }
+
+        await waiter.Admitted.Task.ConfigureAwait(false);
+        waiter.Message.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
     }
 
     /// <summary>Takes the next message to write: the retry list first, then the queue. Skips withdrawn messages and drops expired ones.</summary>
     public bool TryTake(out OutgoingMessage message)
     {
-        while (TryTakeRaw(out message))
+        lock (_gate)
         {
-            if (IsExpired(message))
-            {
-                Drop(message, DropReason.Expired);
-                continue;
-            }
-
-            if (message.Completion is null || message.Completion.TryBeginWrite())
+            if (TryTakeFrom(_retry, ref _retried, out message))
             {
                 return true;
             }
 
-            // The caller cancelled while it waited: it was counted out then, and only its buffer is left to free.
-            message.ReturnBuffer();
-        }
+            if (TryTakeFrom(_queue, ref _queued, out message))
+            {
+                AdmitWriters();
+                return true;
+            }
 
-        return false;
+            return false;
+        }
     }
 
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) =>
-        Volatile.Read(ref _retryCount) > 0 ? new ValueTask<bool>(true) : _channel.Reader.WaitToReadAsync(cancellationToken);
+    /// <summary>Waits until there may be something to take (or <see cref="Wake"/> is called); false once the queue is closed and empty.</summary>
+    /// <remarks>One waiter at a time: the session's send loop.</remarks>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<bool> reader;
+        lock (_gate)
+        {
+            if (_retry.Count > 0 || _queue.Count > 0 || _woken)
+            {
+                _woken = false;
+                return new ValueTask<bool>(true);
+            }
+
+            if (_closedReason != Open)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            _reader = reader = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        var registration = cancellationToken.UnsafeRegister(static (state, token) =>
+        {
+            var (queue, reader) = ((SendQueue, TaskCompletionSource<bool>))state!;
+            queue.StopWaiting(reader, token);
+        }, (this, reader));
+        lock (_gate)
+        {
+            if (_reader == reader)
+            {
+                _readerCancellation = registration;
+            }
+            else
+            {
+                registration.Unregister();
+            }
+        }
+
+        return new ValueTask<bool>(reader.Task);
+    }
+
+    /// <summary>Ends the reader's wait (or the next one) with true: something outside the queue has a message for it.</summary>
+    public void Wake()
+    {
+        lock (_gate)
+        {
+            if (!ReleaseReader(true))
+            {
+                _woken = true;
+            }
+        }
+    }
 
     /// <summary>A message that is written on the sender's thread, past the queue (see <see cref="IDirectLane"/>), counts
     /// as accepted until <see cref="MarkWritten"/> or <see cref="Requeue"/> settles it, like any other.</summary>
@@ -159,65 +236,74 @@ internal sealed class SendQueue
     /// <summary>The write of a taken message failed: it goes back to the front, to be written first on the next session.</summary>
     public void Requeue(in OutgoingMessage message)
     {
-        message.Completion?.ReturnToQueue();
-        lock (_takeGate)
+        lock (_gate)
         {
+            if (message.Completion is { } completion)
+            {
+                completion.InRetry = true;
+                completion.ReturnToQueue();
+            }
+
             if (_closedReason == Open)
             {
-                _retry.Enqueue(message);
-                _retryCount = _retry.Count;
+                _retry.PushBack(message);
+                _retried++;
                 return;
             }
-        }
 
-        Drop(message, (DropReason)_closedReason);
+            Drop(message, (DropReason)_closedReason);
+        }
     }
 
     /// <summary>Drops every queued message with <paramref name="reason"/>; returns how many were dropped.</summary>
     public int Clear(DropReason reason)
     {
-        int dropped = 0;
-        while (TryTakeRaw(out var message))
+        lock (_gate)
         {
-            if (Drop(message, reason))
-            {
-                dropped++;
-            }
+            int dropped = DropAll(_retry, reason) + DropAll(_queue, reason);
+            _retried = 0;
+            _queued = 0;
+            _tombstones = 0;
+            AdmitWriters();
+            return dropped;
         }
-
-        return dropped;
     }
 
-    /// <summary>Refuses new messages from now on and drops what is queued; returns how many were dropped.</summary>
+    /// <summary>Refuses new messages from now on and drops what is queued; returns how many were dropped. Writers still
+    /// waiting for room fail with <see cref="ChannelClosedException"/>, and the reader's wait ends with false.</summary>
     public int Close(DropReason reason)
     {
-        lock (_takeGate)
+        _sweeper?.Dispose();
+        lock (_gate)
         {
             if (_closedReason == Open)
             {
                 _closedReason = (int)reason;
             }
+
+            while (_writers.TryDequeue(out var waiter))
+            {
+                if (waiter.TrySettle())
+                {
+                    waiter.Admitted.TrySetException(new ChannelClosedException());
+                }
+            }
+
+            ReleaseReader(false);
         }
 
-        _sweeper?.Dispose();
-        _channel.Writer.TryComplete();
         return Clear(reason);
     }
 
     /// <summary>Drops expired messages from the head of the queue, so a message that waits through an outage is reported when its time is up, not when the link returns.</summary>
     internal void SweepExpired()
     {
-        lock (_takeGate)
+        lock (_gate)
         {
-            while (_retry.TryPeek(out var head) && IsExpired(head))
+            DropExpiredHead(_retry, ref _retried);
+            if (DropExpiredHead(_queue, ref _queued))
             {
-                Drop(_retry.Dequeue(), DropReason.Expired);
-                _retryCount = _retry.Count;
-            }
-
-            while (_channel.Reader.TryPeek(out var head) && IsExpired(head) && _channel.Reader.TryRead(out head))
-            {
-                Drop(head, DropReason.Expired);
+                AdmitWriters();
             }
         }
     }
@@ -228,34 +314,227 @@ internal sealed class SendQueue
     private bool IsExpired(in OutgoingMessage message) =>
         _timeToLive is { } ttl && _timeProvider.GetElapsedTime(message.Timestamp) >= ttl;
 
-    private bool TryTakeRaw(out OutgoingMessage message)
+    private static bool IsTombstone(in OutgoingMessage message) => message.Completion is { IsWithdrawn: true };
+
+    // Under the gate.
+    private void Accept(in OutgoingMessage message)
     {
-        // With a time-to-live every take holds the lock, so that the sweeper's peek-then-read sees the same head.
-        if (_timeToLive is not null || Volatile.Read(ref _retryCount) > 0)
+        _queue.PushBack(message);
+        _queued++;
+        Interlocked.Increment(ref _pending);
+        ReleaseReader(true);
+    }
+
+    /// <summary>Makes room in a drop mode by evicting a live message (reported as <see cref="DropReason.QueueFull"/>); false in the other modes.</summary>
+    private bool TryEvict()
+    {
+        if (_fullMode is not (SendQueueFullMode.DropOldest or SendQueueFullMode.DropNewest))
         {
-            lock (_takeGate)
+            return false;
+        }
+
+        while (_queue.Count > 0)
+        {
+            var victim = _fullMode == SendQueueFullMode.DropOldest ? _queue.PopFront() : _queue.PopBack();
+            if (IsTombstone(victim))
             {
-                if (_retry.TryDequeue(out message))
+                Bury(victim);
+                continue;
+            }
+
+            if (Drop(victim, DropReason.QueueFull))
+            {
+                _queued--;
+                return true;
+            }
+
+            Forget(); // withdrawn a moment ago: its withdrawal gives the room back
+        }
+
+        return true; // only tombstones whose withdrawals are still on their way: each gives its room back
+    }
+
+    private bool TryTakeFrom(Deque<OutgoingMessage> deque, ref int live, out OutgoingMessage message)
+    {
+        while (deque.Count > 0)
+        {
+            message = deque.PopFront();
+            if (IsTombstone(message))
+            {
+                Bury(message);
+                continue;
+            }
+
+            if (IsExpired(message))
+            {
+                if (Drop(message, DropReason.Expired))
                 {
-                    _retryCount = _retry.Count;
-                    return true;
+                    live--;
+                }
+                else
+                {
+                    Forget();
                 }
 
-                return _channel.Reader.TryRead(out message);
+                continue;
+            }
+
+            if (message.Completion is null || message.Completion.TryBeginWrite())
+            {
+                live--;
+                return true;
+            }
+
+            Bury(message); // the caller cancelled just now: its withdrawal does the counting
+        }
+
+        message = default;
+        return false;
+    }
+
+    private bool DropExpiredHead(Deque<OutgoingMessage> deque, ref int live)
+    {
+        bool dropped = false;
+        while (deque.Count > 0 && (IsTombstone(deque[0]) || IsExpired(deque[0])))
+        {
+            var head = deque.PopFront();
+            if (IsTombstone(head))
+            {
+                Bury(head);
+            }
+            else if (Drop(head, DropReason.Expired))
+            {
+                live--;
+                dropped = true;
+            }
+            else
+            {
+                Forget();
             }
         }
 
-        return _channel.Reader.TryRead(out message);
+        return dropped;
     }
 
-    private void ReportEvicted()
+    private int DropAll(Deque<OutgoingMessage> deque, DropReason reason)
     {
-        while (_evicted.TryDequeue(out var message))
+        int dropped = 0;
+        while (deque.Count > 0)
         {
-            Drop(message, DropReason.QueueFull);
+            var message = deque.PopFront();
+            if (IsTombstone(message))
+            {
+                message.ReturnBuffer();
+            }
+            else if (Drop(message, reason))
+            {
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
+    /// <summary>A withdrawn message leaves its place: its room was given back by the withdrawal; only its buffer is left to free.</summary>
+    private void Bury(in OutgoingMessage message)
+    {
+        Forget();
+        message.ReturnBuffer();
+    }
+
+    private void Forget() => _tombstones = Math.Max(_tombstones - 1, 0);
+
+    /// <summary>A caller cancelled a queued send (on the caller's thread): its room is free at once.</summary>
+    private void OnWithdrawn(PendingSend withdrawn)
+    {
+        lock (_gate)
+        {
+            Interlocked.Decrement(ref _pending);
+            if (withdrawn.InRetry)
+            {
+                _retried--;
+                return;
+            }
+
+            _queued--;
+            if (++_tombstones >= SweepTombstonesFrom && _tombstones > _queued)
+            {
+                _queue.RemoveWhere(static message =>
+                {
+                    if (!IsTombstone(message))
+                    {
+                        return false;
+                    }
+
+                    message.ReturnBuffer();
+                    return true;
+                });
+                _tombstones = 0;
+            }
+
+            AdmitWriters();
         }
     }
 
+    /// <summary>Lets writers waiting for room in, in the order they came, while there is room.</summary>
+    private void AdmitWriters()
+    {
+        while (_queued < _capacity && _writers.TryDequeue(out var waiter))
+        {
+            if (waiter.TrySettle())
+            {
+                Accept(waiter.Message);
+                waiter.Cancellation.Unregister();
+                waiter.Admitted.TrySetResult();
+            }
+        }
+    }
+
+    private void GiveUp(RoomWaiter waiter, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (!waiter.TrySettle())
+            {
+                return; // admitted a moment ago: the message is queued, and withdrawable once the send resumes
+            }
+        }
+
+        // It stays in the writers' queue, settled; the next admission skips it.
+        waiter.Admitted.TrySetCanceled(token);
+    }
+
+    private void StopWaiting(TaskCompletionSource<bool> reader, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (_reader != reader)
+            {
+                return;
+            }
+
+            _reader = null;
+        }
+
+        reader.TrySetCanceled(token);
+    }
+
+    // Under the gate.
+    private bool ReleaseReader(bool result)
+    {
+        if (_reader is not { } reader)
+        {
+            return false;
+        }
+
+        _reader = null;
+        _readerCancellation.Unregister();
+        _readerCancellation = default;
+        reader.TrySetResult(result);
+        return true;
+    }
+
+    /// <summary>Reports and fails the message unless its caller withdrew it a moment ago (false); frees its buffer either way.</summary>
     private bool Drop(in OutgoingMessage message, DropReason reason)
     {
         bool reported = message.Completion is null || message.Completion.TryFail(new MessageDroppedException(reason));
@@ -267,5 +546,20 @@ internal sealed class SendQueue
 
         message.ReturnBuffer();
         return reported;
+    }
+
+    /// <summary>A writer waiting for room in a full queue (<see cref="SendQueueFullMode.Wait"/>).</summary>
+    private sealed class RoomWaiter(OutgoingMessage message)
+    {
+        private int _settled;
+
+        public OutgoingMessage Message { get; } = message;
+
+        public TaskCompletionSource Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Cancellation { get; set; }
+
+        /// <summary>True once: for the admission, the cancellation or the close that decides this waiter.</summary>
+        public bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
     }
 }

@@ -22,7 +22,7 @@ public class PendingSendTests
         using var cancel = new CancellationTokenSource();
         var sut = new PendingSend();
         int withdrawn = 0;
-        sut.EnableWithdrawal(() => withdrawn++, cancel.Token);
+        sut.EnableWithdrawal(_ => withdrawn++, cancel.Token);
 
         await cancel.CancelAsync();
 
@@ -36,7 +36,7 @@ public class PendingSendTests
     {
         using var cancel = new CancellationTokenSource();
         var sut = new PendingSend();
-        sut.EnableWithdrawal(() => { }, cancel.Token);
+        sut.EnableWithdrawal(_ => { }, cancel.Token);
         Assert.True(sut.TryBeginWrite());
 
         await cancel.CancelAsync();
@@ -50,7 +50,7 @@ public class PendingSendTests
     {
         using var cancel = new CancellationTokenSource();
         var sut = new PendingSend();
-        sut.EnableWithdrawal(() => { }, cancel.Token);
+        sut.EnableWithdrawal(_ => { }, cancel.Token);
         cancel.Cancel();
 
         Assert.False(sut.TryFail(new MessageDroppedException(DropReason.Cleared)));
@@ -76,7 +76,7 @@ public class PendingSendTests
         var sut = new PendingSend();
         Assert.True(sut.TryBeginWrite());
         sut.SetWritten();
-        sut.EnableWithdrawal(() => { }, token);
+        sut.EnableWithdrawal(_ => { }, token);
         return new WeakReference(sut);
     }
 }

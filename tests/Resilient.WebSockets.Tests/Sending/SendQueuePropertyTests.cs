@@ -66,13 +66,20 @@ public class SendQueuePropertyTests
             switch (op.Kind)
             {
                 case Kind.Send:
-                    model.Offer(queue.TryEnqueue(model.Next(completion: null)));
+                    bool hasRoom = model.HasRoom(mode, capacity);
+                    bool enqueued = queue.TryEnqueue(model.Next(completion: null));
+                    Assert.True(hasRoom == enqueued, $"TryEnqueue returned {enqueued} with {model.Queued} of {capacity} queued in {mode}");
+                    model.Offer(enqueued);
                     break;
                 case Kind.SendAwaitable or Kind.SendCancellable:
                     var completion = new PendingSend();
                     var cancel = new CancellationTokenSource(); // ends a wait for room; withdraws, for a cancellable send
                     var message = model.Next(completion);
+                    bool room = model.HasRoom(mode, capacity);
                     var enqueue = queue.EnqueueAsync(message, cancel.Token);
+                    Assert.True(enqueue.IsCompleted || (mode == SendQueueFullMode.Wait && !room),
+                        $"EnqueueAsync waits with {model.Queued} of {capacity} queued in {mode}");
+                    Assert.True(room == enqueue.IsCompletedSuccessfully, $"EnqueueAsync accepted: {enqueue.IsCompletedSuccessfully}, with {model.Queued} of {capacity} queued in {mode}");
                     if (!enqueue.IsCompleted)
                     {
                         // Full in Wait mode: this caller gives up waiting (the model never blocks). Nothing was accepted,
@@ -161,6 +168,7 @@ public class SendQueuePropertyTests
         private readonly HashSet<int> _accepted = [];
         private readonly List<int> _written = [];
         private readonly HashSet<int> _retry = [];
+        private readonly HashSet<int> _queued = [];
         private int _next;
         private int _last = -1;
 
@@ -169,7 +177,18 @@ public class SendQueuePropertyTests
         /// <summary>Messages whose write failed, not taken again yet.</summary>
         public int WaitingForRetry => _retry.Count;
 
-        public void Taken(int id) => _retry.Remove(id);
+        /// <summary>Accepted messages waiting in the queue proper (not taken, not back for a retry, not settled): what the capacity bounds.</summary>
+        public int Queued => _queued.Count;
+
+        /// <summary>Whether the queue must take one more message now: there is room, or a drop mode makes room.</summary>
+        public bool HasRoom(SendQueueFullMode mode, int capacity) =>
+            _queued.Count < capacity || mode is SendQueueFullMode.DropOldest or SendQueueFullMode.DropNewest;
+
+        public void Taken(int id)
+        {
+            _retry.Remove(id);
+            _queued.Remove(id);
+        }
 
         public void Requeued(int id)
         {
@@ -190,6 +209,7 @@ public class SendQueuePropertyTests
             if (accepted)
             {
                 _accepted.Add(_last);
+                _queued.Add(_last);
                 Pending++;
             }
             else
@@ -206,6 +226,7 @@ public class SendQueuePropertyTests
             Assert.False(_fate.ContainsKey(id), $"message {id} reported twice (was {(_fate.TryGetValue(id, out var f) ? f : "")}, now dropped:{reason})");
             _fate[id] = $"dropped:{reason}";
             _retry.Remove(id);
+            _queued.Remove(id);
             if (_accepted.Contains(id) || id != _last)
             {
                 Pending--; // an accepted message (evicted, cleared, disposed); a refusal is reported before Offer counts it
@@ -217,6 +238,8 @@ public class SendQueuePropertyTests
             if (!_fate.ContainsKey(id) && _accepted.Contains(id))
             {
                 _fate[id] = "withdrawn";
+                _retry.Remove(id);
+                _queued.Remove(id); // its room is free at once
                 Pending--;
             }
         }

@@ -130,6 +130,60 @@ public class SendQueueTests
     }
 
     [Fact]
+    public async Task Withdraw_QueuedSendOfAFullQueue_GivesItsRoomToTheWriterWaitingAtOnce()
+    {
+        // Nothing takes from the queue (an outage): the withdrawn message must not keep its room until a take passes it.
+        var sut = CreateSut(capacity: 1);
+        using var cancel = new CancellationTokenSource();
+        var withdrawn = new PendingSend();
+        await sut.EnqueueAsync(Message("withdrawn", withdrawn), cancel.Token);
+
+        var waiting = sut.EnqueueAsync(Message("next", new PendingSend()), CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+        await cancel.CancelAsync();
+
+        await waiting.WaitAsync(Testing.ClientProbe.DefaultTimeout);
+        Assert.True(withdrawn.Task.IsCanceled);
+        Assert.Equal(1, sut.Count);
+        Assert.False(sut.TryEnqueue(Message("refused")));
+        Assert.Equal(["next"], Drain(sut));
+    }
+
+    [Fact]
+    public async Task Withdraw_ManySendsDuringAnOutage_NeitherFillsTheQueueNorKeepsTheirBuffers()
+    {
+        var pool = new CountingPool();
+        var sut = CreateSut(capacity: 4);
+        for (int i = 0; i < 1_000; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var send = new PendingSend();
+            await sut.EnqueueAsync(new OutgoingMessage(Encoding.UTF8.GetBytes("x"), WebSocketMessageType.Text, pool.Rent(1), send, pool: pool), cancel.Token).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
+            await cancel.CancelAsync();
+            Assert.True(send.Task.IsCanceled);
+        }
+
+        Assert.Equal(0, sut.Count);
+        Assert.True(pool.Outstanding <= 64, $"{pool.Outstanding} buffers of withdrawn sends are still held");
+        Assert.True(sut.TryEnqueue(Message("after")));
+        Assert.Equal(["after"], Drain(sut));
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    private sealed class CountingPool : System.Buffers.ArrayPool<byte>
+    {
+        public int Outstanding { get; private set; }
+
+        public override byte[] Rent(int minimumLength)
+        {
+            Outstanding++;
+            return new byte[minimumLength];
+        }
+
+        public override void Return(byte[] array, bool clearArray = false) => Outstanding--;
+    }
+
+    [Fact]
     public async Task EnqueueAsync_CancelledWhileWaitingForRoom_IsNotCounted()
     {
         var sut = CreateSut(capacity: 1);
