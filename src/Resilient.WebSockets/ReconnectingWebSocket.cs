@@ -37,6 +37,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly MessageSender _sender;
     private readonly Broadcast<WebSocketMessage> _messages;
     private readonly MessageDispatcher _dispatcher;
+    private readonly Delivery.Outbox? _outbox;
     private SupervisorRun? _run;
     private volatile bool _disposed;
 
@@ -69,7 +70,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _state = new ConnectionStateMachine(_logger, Name, _events);
         _sender = new MessageSender(_options.SendQueue, _options.TimeProvider, () => IsConnected, _events.Dropped, _logger, Name);
 
-        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events);
+        if (_options.Delivery is { } delivery)
+        {
+            _outbox = new Delivery.Outbox(delivery, _options.TimeProvider, _events.Acknowledged, _events.Dropped, _sender.Queue.Wake, _logger, Name);
+        }
+
+        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox);
         var policy = new ReconnectPolicy(_options.Reconnect, _options.ConnectTimeout, _options.TimeProvider, _logger, Name);
         _supervisor = new ConnectionSupervisor(context, _state, policy);
     }
@@ -212,6 +218,11 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         using var flushLimit = new CancellationTokenSource(_options.CloseTimeout, _options.TimeProvider);
         await StopCoreAsync(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, _options.SendQueue.FlushOnStop, flushLimit.Token)).ConfigureAwait(false);
         CompleteStreams();
+        if (_outbox?.Store is { } store)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _events.Pump.WhenDelivered().ConfigureAwait(false);
         await _dispatcher.Completion.ConfigureAwait(false);
     }
@@ -232,6 +243,16 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 
         BeginStop(new StopRequest(DisconnectReason.Disposed, WebSocketCloseStatus.NormalClosure, DisposeDescription, Flush: false, new CancellationToken(canceled: true)));
         CompleteStreams();
+        if (_outbox?.Store is { } store)
+        {
+            _ = DisposeStoreAsync(store, _run?.Completion ?? Task.CompletedTask); // once the run that uses it has ended
+        }
+    }
+
+    private static async Task DisposeStoreAsync(IOutboxStore store, Task run)
+    {
+        await run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await store.DisposeAsync().ConfigureAwait(false);
     }
 
     internal Task? RunCompletion => _run?.Completion;
@@ -287,6 +308,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private void CompleteStreams()
     {
         _sender.Close();
+        _outbox?.Close();
         _dispatcher.Complete();
         _events.Complete();
     }

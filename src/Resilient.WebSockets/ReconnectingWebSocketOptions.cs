@@ -79,6 +79,12 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null (off).</value>
     public HeartbeatOptions? Heartbeat { get; set; }
 
+    /// <summary>Acknowledged delivery for <see cref="ReconnectingWebSocket.SendReliableAsync(string, string, CancellationToken)"/>
+    /// and <see cref="ReconnectingWebSocket.EnqueueReliableAsync(string, string, CancellationToken)"/>: an outbox of messages
+    /// kept until the server acknowledges them (see <see cref="DeliveryOptions"/>).</summary>
+    /// <value>Default: null (off; the reliable sends then throw <see cref="InvalidOperationException"/>).</value>
+    public DeliveryOptions? Delivery { get; set; }
+
     /// <summary>The send queue. Never null.</summary>
     /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
     public SendQueueOptions SendQueue { get; set; } = new();
@@ -163,6 +169,33 @@ public sealed class ReconnectingWebSocketOptions
             }
         }
 
+        if (Delivery is { } delivery)
+        {
+            if (delivery.ReadAck is null)
+            {
+                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Delivery.ReadAck"), "options.Delivery.ReadAck");
+            }
+
+            RequireInRange(delivery.Capacity, 1, DeliveryOptions.MaxCapacity, "outbox capacity", "options.Delivery.Capacity");
+            if (delivery.MaxBytes < 1)
+            {
+                throw new ArgumentOutOfRangeException("options.Delivery.MaxBytes", delivery.MaxBytes, SR.Format(SR.LongOutOfRange, "outbox size in bytes", delivery.MaxBytes, 1, long.MaxValue));
+            }
+
+            RequireDefined(delivery.FullMode, "outbox full mode", "options.Delivery.FullMode");
+            if (delivery.MaxInFlight is { } inFlight)
+            {
+                RequireInRange(inFlight, 1, delivery.Capacity, "number of messages in flight", "options.Delivery.MaxInFlight");
+            }
+
+            RequirePositive(delivery.AckTimeout, "ack timeout", "options.Delivery.AckTimeout", allowInfinite: true);
+            RequireInRange(delivery.MaxAttempts, 1, int.MaxValue, "number of writes per reliable message", "options.Delivery.MaxAttempts");
+            if (delivery.DeliveryTimeout is { } deliveryTimeout)
+            {
+                RequirePositive(deliveryTimeout, "delivery timeout", "options.Delivery.DeliveryTimeout", allowInfinite: false);
+            }
+        }
+
         var receive = ReceiveBuffer ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.ReceiveBuffer"), "options.ReceiveBuffer");
         RequireInRange(receive.Capacity, 1, MaxQueueCapacity, "receive buffer capacity", "options.ReceiveBuffer.Capacity");
         RequireDefined(receive.FullMode, "receive buffer full mode", "options.ReceiveBuffer.FullMode");
@@ -177,6 +210,7 @@ public sealed class ReconnectingWebSocketOptions
         copy.SendQueue = queue.Clone();
         copy.ReceiveBuffer = receive.Clone();
         copy.Heartbeat = Heartbeat?.Clone();
+        copy.Delivery = Delivery?.Clone();
         return copy;
     }
 

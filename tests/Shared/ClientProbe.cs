@@ -13,6 +13,7 @@ public sealed class ClientProbe : IDisposable
     private readonly List<ConnectedInfo> _connects = [];
     private readonly List<DisconnectedInfo> _disconnects = [];
     private readonly List<DroppedMessage> _drops = [];
+    private readonly List<AcknowledgedMessage> _acks = [];
     private readonly List<IDisposable> _subscriptions = [];
     private event Action? Changed;
 
@@ -23,6 +24,7 @@ public sealed class ClientProbe : IDisposable
         _subscriptions.Add(client.Connected.Subscribe(new Observer<ConnectedInfo>(this, _connects, null)));
         _subscriptions.Add(client.Disconnected.Subscribe(new Observer<DisconnectedInfo>(this, _disconnects, null)));
         _subscriptions.Add(client.Dropped.Subscribe(new Observer<DroppedMessage>(this, _drops, null)));
+        _subscriptions.Add(client.Acknowledged.Subscribe(new Observer<AcknowledgedMessage>(this, _acks, null)));
     }
 
     public bool MessagesCompleted { get; private set; }
@@ -42,6 +44,11 @@ public sealed class ClientProbe : IDisposable
     public IReadOnlyList<DisconnectedInfo> Disconnects => Snapshot(_disconnects);
 
     public IReadOnlyList<DroppedMessage> Drops => Snapshot(_drops);
+
+    public IReadOnlyList<AcknowledgedMessage> Acks => Snapshot(_acks);
+
+    public Task WaitForAcksAsync(int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(p => p.Acks.Count >= count, $"{count} acks", timeout);
 
     public Task WaitForConnectsAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(p => p.Connects.Count >= count, $"{count} connects", timeout);

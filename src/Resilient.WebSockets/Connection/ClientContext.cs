@@ -8,8 +8,10 @@ namespace Resilient.WebSockets.Connection;
 /// (with the send queue), the dispatcher that hands received messages to the observers, and the event streams.</summary>
 internal sealed class ClientContext
 {
-    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events)
+    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null)
     {
+        Outbox = outbox;
+        Incoming = outbox is null ? null : new Delivery.IncomingFilter(outbox, options.Delivery!, logger, name);
         Options = options;
         Name = name;
         Logger = logger;
@@ -31,4 +33,10 @@ internal sealed class ClientContext
     public MessageDispatcher Dispatcher { get; }
 
     public ClientEvents Events { get; }
+
+    /// <summary>The reliable messages, with <see cref="ReconnectingWebSocketOptions.Delivery"/>; otherwise null.</summary>
+    public Delivery.Outbox? Outbox { get; }
+
+    /// <summary>What reads acks (and the like) out of incoming messages; null when no delivery feature is on.</summary>
+    public Delivery.IncomingFilter? Incoming { get; }
 }

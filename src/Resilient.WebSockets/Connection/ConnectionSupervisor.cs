@@ -44,7 +44,8 @@ internal sealed class ConnectionSupervisor
         using var network = Options.WatchNetworkChanges ? Options.NetworkEvents.OnAvailable(_policy.Wake) : null;
         try
         {
-            while (run.Stop is null)
+            error = await LoadOutboxAsync(run).ConfigureAwait(false);
+            while (error is null && run.Stop is null)
             {
                 (WebSocketSession Session, ConnectedInfo Info) connection;
                 try
@@ -87,6 +88,7 @@ internal sealed class ConnectionSupervisor
                 Events.Pump.PostBarrier(_context.Dispatcher.WhenDelivered());
                 Events.Disconnected.Publish(ended);
                 _context.Sender.OnSessionLost();
+                _context.Outbox?.OnSessionEnded();
                 if (run.Stop is not null)
                 {
                     break;
@@ -124,6 +126,33 @@ internal sealed class ConnectionSupervisor
                 run.Close(reconnectWaiters, failure);
             });
             await Events.Pump.WhenDelivered().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>On the first start, what the outbox's store kept from before goes into the outbox, before connecting. A store
+    /// that cannot load (another client holds its directory, say) stops the start with its exception.</summary>
+    private async Task<Exception?> LoadOutboxAsync(SupervisorRun run)
+    {
+        if (_context.Outbox is not { } outbox)
+        {
+            return null;
+        }
+
+        try
+        {
+            await outbox.LoadOnceAsync(run.Cancellation.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
+        {
+            return null; // stopped while loading
+        }
+#pragma warning disable CA1031 // The start fails with the store's own exception.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.OutboxLoadFailed(_context.Logger, _context.Name, Describe.Cause(ex), ex);
+            return ex;
         }
     }
 

@@ -37,6 +37,21 @@ internal static partial class Log
     [LoggerMessage(201, LogLevel.Warning, "{Name}: {Count} outgoing messages were not sent: {Reason}.")]
     public static partial void SendsDropped(ILogger logger, string name, int count, string reason);
 
+    [LoggerMessage(202, LogLevel.Debug, "{Name}: no ack for reliable message {MessageId} within {Timeout} (Delivery.AckTimeout); writing it again, attempt {Attempt} of {MaxAttempts}.")]
+    public static partial void ReliableResending(ILogger logger, string name, string messageId, string timeout, int attempt, int maxAttempts);
+
+    [LoggerMessage(203, LogLevel.Warning, "{Name}: reliable message {MessageId} was not delivered: {Reason}. Its send faults and it is reported on Dropped.")]
+    public static partial void ReliableGivenUp(ILogger logger, string name, string messageId, string reason);
+
+    [LoggerMessage(204, LogLevel.Warning, "{Name}: Delivery.ReadAck threw on a {MessageType} message of {Length} bytes; it is treated as not an ack and published.")]
+    public static partial void AckReaderFailed(ILogger logger, string name, WebSocketMessageType messageType, int length, Exception exception);
+
+    [LoggerMessage(205, LogLevel.Warning, "{Name}: the outbox store could not remove message {MessageId}: {Cause}. It will be written once more after the next start.")]
+    public static partial void OutboxRemoveFailed(ILogger logger, string name, string messageId, string cause, Exception exception);
+
+    [LoggerMessage(206, LogLevel.Error, "{Name}: the outbox store could not be loaded: {Cause}. The client does not start.")]
+    public static partial void OutboxLoadFailed(ILogger logger, string name, string cause, Exception exception);
+
     [LoggerMessage(300, LogLevel.Error, "{Name}: an observer threw; it stays subscribed and the other observers were not affected.")]
     public static partial void ObserverFailed(ILogger logger, string name, Exception exception);
 

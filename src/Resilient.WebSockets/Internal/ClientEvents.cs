@@ -11,6 +11,7 @@ internal sealed class ClientEvents
         Connected = new EventStream<ConnectedInfo>(Pump, onObserverError);
         Disconnected = new EventStream<DisconnectedInfo>(Pump, onObserverError);
         Dropped = new EventStream<DroppedMessage>(Pump, onObserverError);
+        Acknowledged = new EventStream<AcknowledgedMessage>(Pump, onObserverError);
     }
 
     public EventPump Pump { get; }
@@ -23,12 +24,15 @@ internal sealed class ClientEvents
 
     public EventStream<DroppedMessage> Dropped { get; }
 
+    public EventStream<AcknowledgedMessage> Acknowledged { get; }
+
     /// <summary>Queues the completion of every stream, after every event posted so far.</summary>
     public void Complete()
     {
         Connected.Complete();
         Disconnected.Complete();
         Dropped.Complete();
+        Acknowledged.Complete();
         StateChanges.Complete();
     }
 }

@@ -32,6 +32,14 @@ internal static partial class Describe
         _ => reason.ToString(),
     };
 
+    /// <summary>Why a message was dropped, for a person; <paramref name="reliable"/> words the reasons that read differently for the outbox.</summary>
+    public static string Drop(DropReason reason, bool reliable) => (reason, reliable) switch
+    {
+        (DropReason.QueueFull, true) => SR.DropQueueFullReliable,
+        (DropReason.Disposed, true) => SR.DropDisposedReliable,
+        _ => Drop(reason),
+    };
+
     public static string Drop(DropReason reason) => reason switch
     {
         DropReason.Cleared => SR.DropCleared,
@@ -43,6 +51,9 @@ internal static partial class Describe
         DropReason.Stopped => SR.DropStopped,
         DropReason.ReceiveBufferFull => SR.DropReceiveBufferFull,
         DropReason.MessageTooLarge => SR.DropMessageTooLarge,
+        DropReason.NotAcknowledged => SR.DropNotAcknowledged,
+        DropReason.Rejected => SR.DropRejected,
+        DropReason.Duplicate => SR.DropDuplicate,
         _ => reason.ToString(),
     };
 

@@ -19,6 +19,8 @@ internal static class SR
         "The maximum reconnect delay '{0}' is invalid. It must be at least the initial delay '{1}'.";
     public const string IntOutOfRange =
         "The {0} '{1}' is invalid. It must be between {2} and {3}.";
+    public const string LongOutOfRange =
+        "The {0} '{1}' is invalid. It must be between {2} and {3}.";
     public const string OptionRequired =
         "The option '{0}' is invalid. It must not be null.";
     public const string NameInvalid =
@@ -59,6 +61,8 @@ internal static class SR
         "The message type '{0}' is invalid. It must be Text or Binary.";
     public const string MessageDropped =
         "The message was not sent: {0}.";
+    public const string ReliableDropped =
+        "Reliable message {0} was not delivered: {1}.";
     public const string DropCleared = "ClearPendingSends removed it from the send queue";
     public const string DropDisposed = "the client was disposed before it was written";
     public const string DropQueueFull = "the send queue was full";
@@ -68,6 +72,18 @@ internal static class SR
     public const string DropStopped = "the client was stopped, and SendQueue.FlushOnStop is off";
     public const string DropReceiveBufferFull = "the receive buffer was full (the observers of Messages were behind)";
     public const string DropMessageTooLarge = "it was larger than MaxMessageSize";
+    public const string DropQueueFullReliable = "the outbox was full (Delivery.Capacity or Delivery.MaxBytes), and Delivery.FullMode is Fail";
+    public const string DropNotAcknowledged = "the server did not acknowledge it";
+    public const string DropRejected = "the server rejected it";
+    public const string DropDuplicate = "it repeated a message already received (Deduplication)";
+    public const string DropDisposedReliable = "the client was disposed before the server acknowledged it (no Delivery.Store keeps it)";
+    public const string ReliableTooLarge = "A reliable message of {0} bytes is larger than the whole outbox (Delivery.MaxBytes = {1}); send it in parts, or raise Delivery.MaxBytes.";
+    public const string ReliableDuplicateId = "A message with id '{0}' is already in the outbox, not yet acknowledged; give every reliable message its own id.";
+    public const string ReliableAttemptsSpent = "no ack after {0} writes (Delivery.MaxAttempts)";
+    public const string ReliableDeliveryTimedOut = "no ack within {0} of its acceptance (Delivery.DeliveryTimeout)";
+    public const string ReliableKeptInStore = "The client was disposed before the server acknowledged this message; it stays in Delivery.Store and is sent after the next start.";
+    public const string DeliveryOff = "{0} needs acknowledged delivery: set options.Delivery (with Delivery.ReadAck) when creating the client.";
+    public const string MessageIdInvalid = "A message id must be 1 to {1} characters; got {0} characters.";
     public const string CertificateRefused =
         "The server certificate of {0} was refused: {1}. Not retried, since the same certificate would be refused again: trust its issuer on this machine, or check it yourself with ClientWebSocketOptions.RemoteCertificateValidationCallback in ConfigureWebSocket.";
     public const string EndpointUnknown = "the endpoint (UriFactory failed)";

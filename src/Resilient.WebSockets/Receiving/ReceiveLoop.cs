@@ -40,6 +40,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly WebSocket _socket;
     private readonly MessageDispatcher _dispatcher;
     private readonly SessionHealth _health;
+    private readonly Delivery.IncomingFilter? _incoming;
     private readonly MessageAssembler _assembler;
     private readonly TimeProvider _time;
     private readonly int _maxMessageSize;
@@ -53,11 +54,12 @@ internal sealed class ReceiveLoop : IDisposable
     private bool _ended;
     private CancellationToken _aborted;
 
-    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name)
+    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name, Delivery.IncomingFilter? incoming = null)
     {
         _socket = socket;
         _dispatcher = dispatcher;
         _health = health;
+        _incoming = incoming;
         _maxMessageSize = maxMessageSize;
         _time = time;
         _logger = logger;
@@ -132,7 +134,7 @@ internal sealed class ReceiveLoop : IDisposable
                 {
                     Log.MessageReceived(_logger, _name, result.MessageType, _assembler.Count);
                     var message = _assembler.TakeMessage(result.MessageType);
-                    if (_health.ShouldPublish(message) && !await _dispatcher.AddAsync(message, _aborted).ConfigureAwait(false))
+                    if (_health.ShouldPublish(message) && (_incoming is null || _incoming.ShouldPublish(message)) && !await _dispatcher.AddAsync(message, _aborted).ConfigureAwait(false))
                     {
                         return; // a new read loop took over while this one was in an observer
                     }

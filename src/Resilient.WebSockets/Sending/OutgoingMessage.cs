@@ -7,6 +7,13 @@ namespace Resilient.WebSockets.Sending;
 /// <c>SendAsync</c> that queued it (null for <c>TryEnqueue</c>).</summary>
 internal readonly struct OutgoingMessage
 {
+    /// <summary>A reliable message from the outbox, on its way through the send loop.</summary>
+    public OutgoingMessage(Delivery.ReliableMessage reliable)
+        : this(reliable.Data, reliable.MessageType, rentedBuffer: null, completion: null)
+    {
+        Reliable = reliable;
+    }
+
     public OutgoingMessage(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, byte[]? rentedBuffer, PendingSend? completion, long timestamp = 0, ArrayPool<byte>? pool = null)
     {
         Data = data;
@@ -27,6 +34,9 @@ internal readonly struct OutgoingMessage
     public byte[]? RentedBuffer { get; }
 
     public PendingSend? Completion { get; }
+
+    /// <summary>Set for a message of the outbox: its write is settled there, not in the send queue.</summary>
+    public Delivery.ReliableMessage? Reliable { get; }
 
     /// <summary>When the queue accepted it (a <see cref="TimeProvider"/> timestamp); set only when a time-to-live applies.</summary>
     public long Timestamp { get; }

@@ -14,6 +14,7 @@ internal sealed class SendLoop
 #pragma warning restore CA1001
 {
     private readonly SendQueue _queue;
+    private readonly Delivery.Outbox? _outbox;
     private readonly IFrameWriter _writer;
     private readonly Action<Exception> _onFailed;
     private readonly ILogger _logger;
@@ -23,9 +24,10 @@ internal sealed class SendLoop
     private volatile bool _stopWriting;
     private Task _loop = Task.CompletedTask;
 
-    public SendLoop(SendQueue queue, IFrameWriter writer, Action<Exception> onFailed, ILogger logger, string name)
+    public SendLoop(SendQueue queue, Delivery.Outbox? outbox, IFrameWriter writer, Action<Exception> onFailed, ILogger logger, string name)
     {
         _queue = queue;
+        _outbox = outbox;
         _writer = writer;
         _onFailed = onFailed;
         _logger = logger;
@@ -56,6 +58,17 @@ internal sealed class SendLoop
         {
             while (!_stopWriting)
             {
+                // Reliable messages due (new, unacknowledged after a reconnect, or past their ack timeout) go first.
+                if (_outbox is not null && _outbox.TryTake(out var reliable))
+                {
+                    if (!await TryWriteAsync(new OutgoingMessage(reliable)).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 if (!_queue.TryTake(out var message))
                 {
                     if (_held.Count > 0)
@@ -128,14 +141,14 @@ internal sealed class SendLoop
 #pragma warning restore CA1031
         {
             RequeueHeld();
-            _queue.Requeue(message);
+            Requeue(message);
             Fail(ex);
             return false;
         }
 
         if (!hold)
         {
-            _queue.MarkWritten(message);
+            MarkWritten(message);
             return true;
         }
 
@@ -161,7 +174,7 @@ internal sealed class SendLoop
 
         foreach (var message in _held)
         {
-            _queue.MarkWritten(message);
+            MarkWritten(message);
         }
 
         _held.Clear();
@@ -172,10 +185,34 @@ internal sealed class SendLoop
     {
         foreach (var message in _held)
         {
-            _queue.Requeue(message);
+            Requeue(message);
         }
 
         _held.Clear();
+    }
+
+    private void MarkWritten(in OutgoingMessage message)
+    {
+        if (message.Reliable is { } reliable)
+        {
+            _outbox!.OnWritten(reliable);
+        }
+        else
+        {
+            _queue.MarkWritten(message);
+        }
+    }
+
+    private void Requeue(in OutgoingMessage message)
+    {
+        if (message.Reliable is { } reliable)
+        {
+            _outbox!.OnWriteFailed(reliable);
+        }
+        else
+        {
+            _queue.Requeue(message);
+        }
     }
 
     private void Fail(Exception ex)

@@ -28,7 +28,7 @@ internal sealed class SendQueue
     private readonly object _gate = new();
     private readonly Deque<OutgoingMessage> _retry = new();
     private readonly Deque<OutgoingMessage> _queue = new();
-    private readonly Queue<RoomWaiter> _writers = new();
+    private readonly Queue<RoomWaiter<OutgoingMessage>> _writers = new();
     private readonly Action<OutgoingMessage, DropReason> _onDropped;
     private readonly Action<PendingSend> _onWithdrawn;
     private readonly int _capacity;
@@ -94,7 +94,7 @@ internal sealed class SendQueue
     public ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         var stamped = Stamp(message);
-        RoomWaiter waiter;
+        RoomWaiter<OutgoingMessage> waiter;
         lock (_gate)
         {
             if (_closedReason != Open)
@@ -120,27 +120,17 @@ internal sealed class SendQueue
                 return ValueTask.FromCanceled(cancellationToken);
             }
 
-            waiter = new RoomWaiter(stamped);
+            waiter = new RoomWaiter<OutgoingMessage>(stamped);
             _writers.Enqueue(waiter);
         }
 
         return WaitForRoomAsync(waiter, cancellationToken);
     }
 
-    private async ValueTask WaitForRoomAsync(RoomWaiter waiter, CancellationToken cancellationToken)
+    private async ValueTask WaitForRoomAsync(RoomWaiter<OutgoingMessage> waiter, CancellationToken cancellationToken)
     {
-        waiter.Cancellation = cancellationToken.UnsafeRegister(static (state, token) =>
-        {
-            var (queue, waiter) = ((SendQueue, RoomWaiter))state!;
-            queue.GiveUp(waiter, token);
-        }, (this, waiter));
-        if (waiter.Admitted.Task.IsCompleted)
-        {
-            waiter.Cancellation.Unregister(); // admitted before the registration existed: nothing else would remove it
-        }
-
-        await waiter.Admitted.Task.ConfigureAwait(false);
-        waiter.Message.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
+        await waiter.WaitAsync(GiveUp, cancellationToken).ConfigureAwait(false);
+        waiter.Item.Completion?.EnableWithdrawal(_onWithdrawn, cancellationToken);
     }
 
     /// <summary>Takes the next message to write: the retry list first, then the queue. Skips withdrawn messages and drops expired ones.</summary>
@@ -483,14 +473,13 @@ internal sealed class SendQueue
         {
             if (waiter.TrySettle())
             {
-                Accept(waiter.Message);
-                waiter.Cancellation.Unregister();
-                waiter.Admitted.TrySetResult();
+                Accept(waiter.Item);
+                waiter.Admit();
             }
         }
     }
 
-    private void GiveUp(RoomWaiter waiter, CancellationToken token)
+    private void GiveUp(RoomWaiter<OutgoingMessage> waiter, CancellationToken token)
     {
         lock (_gate)
         {
@@ -546,20 +535,5 @@ internal sealed class SendQueue
 
         message.ReturnBuffer();
         return reported;
-    }
-
-    /// <summary>A writer waiting for room in a full queue (<see cref="SendQueueFullMode.Wait"/>).</summary>
-    private sealed class RoomWaiter(OutgoingMessage message)
-    {
-        private int _settled;
-
-        public OutgoingMessage Message { get; } = message;
-
-        public TaskCompletionSource Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public CancellationTokenRegistration Cancellation { get; set; }
-
-        /// <summary>True once: for the admission, the cancellation or the close that decides this waiter.</summary>
-        public bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
     }
 }

@@ -23,7 +23,8 @@ public sealed class TestTimeProvider : FakeTimeProvider
         return new TrackedTimer(timer, this);
     }
 
-    /// <summary>Waits until a timer due in <paramref name="dueTime"/> has been started; timers with other due times are passed over.</summary>
+    /// <summary>Waits until a timer due in <paramref name="dueTime"/> has been started (created, or changed to that due
+    /// time); timers with other due times are passed over.</summary>
     public async Task WaitForTimerAsync(TimeSpan dueTime)
     {
         using var timeout = new CancellationTokenSource(Testing.ClientProbe.DefaultTimeout);
@@ -58,7 +59,16 @@ public sealed class TestTimeProvider : FakeTimeProvider
     {
         private int _disposed;
 
-        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            bool changed = inner.Change(dueTime, period);
+            if (changed && dueTime != Timeout.InfiniteTimeSpan)
+            {
+                owner._created.Writer.TryWrite(dueTime); // a timer started again is waited for like a new one
+            }
+
+            return changed;
+        }
 
         public void Dispose()
         {

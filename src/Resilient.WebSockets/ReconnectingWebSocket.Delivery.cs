@@ -1,0 +1,137 @@
+using System.Net.WebSockets;
+using System.Text;
+using Resilient.WebSockets.Delivery;
+
+namespace Resilient.WebSockets;
+
+/// <content>Acknowledged delivery: the outbox of reliable messages (see <see cref="DeliveryOptions"/>).</content>
+public sealed partial class ReconnectingWebSocket
+{
+    /// <summary>The longest message id, in characters.</summary>
+    public const int MaxMessageIdLength = 1024;
+
+    /// <summary>Reliable messages accepted and not yet acknowledged, rejected or given up (0 without <see cref="ReconnectingWebSocketOptions.Delivery"/>).</summary>
+    public int OutboxCount => _outbox?.Count ?? 0;
+
+    /// <summary>Every reliable message the server acknowledged, with how many writes it took and how long from acceptance.
+    /// Completes on dispose.</summary>
+    /// <remarks>Delivered through the client's event pump (see <see cref="StateChanges"/>).</remarks>
+    public IObservable<AcknowledgedMessage> Acknowledged => _events.Acknowledged;
+
+    /// <summary>
+    /// Sends a text message that the server must acknowledge, and completes when it has. Until then the message stays in
+    /// the outbox: it is written again after every reconnect and after each <see cref="DeliveryOptions.AckTimeout"/>,
+    /// up to <see cref="DeliveryOptions.MaxAttempts"/> writes.
+    /// </summary>
+    /// <param name="text">The text, sent as UTF-8.</param>
+    /// <param name="messageId">The id the server's ack will name (see <see cref="DeliveryOptions.ReadAck"/>); unique among the messages in the outbox.</param>
+    /// <param name="cancellationToken">Cancels waiting for room in the outbox (or for the store), and then waiting for the
+    /// ack. Once accepted, the message is not withdrawn: it may already be on its way, so it stays in the outbox and its
+    /// outcome is still published on <see cref="Acknowledged"/> or <see cref="Dropped"/>.</param>
+    /// <returns>A task that completes when the server acknowledged the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> or <paramref name="messageId"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="messageId"/> is empty or longer than <see cref="MaxMessageIdLength"/>,
+    /// already in the outbox (the task faults), or the message is larger than <see cref="DeliveryOptions.MaxBytes"/> (the task faults).</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Delivery"/>.</exception>
+    /// <exception cref="MessageDroppedException">The server rejected the message (<see cref="DropReason.Rejected"/>), it was given up
+    /// (<see cref="DropReason.NotAcknowledged"/>), the outbox was full with <see cref="OutboxFullMode.Fail"/>, or the client was
+    /// disposed without a store (the task faults).</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults; with a store, the message stays stored for the next start).</exception>
+    public ValueTask SendReliableAsync(string text, string messageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var outbox = RequireOutbox(messageId, nameof(SendReliableAsync));
+        return ReliableAsync(outbox, Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, messageId, waitForAck: true, cancellationToken);
+    }
+
+    /// <summary>Sends a message of bytes that the server must acknowledge; see <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</summary>
+    /// <param name="data">The payload; copied, so the caller may reuse it at once.</param>
+    /// <param name="messageType">Binary or Text (then <paramref name="data"/> must be UTF-8).</param>
+    /// <param name="messageId">The id the server's ack will name.</param>
+    /// <param name="cancellationToken">Cancels waiting for room, then waiting for the ack (the message is not withdrawn).</param>
+    /// <returns>A task that completes when the server acknowledged the message.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not Text or Binary.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="messageId"/> is null.</exception>
+    /// <exception cref="ArgumentException">See <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Delivery"/>.</exception>
+    /// <exception cref="MessageDroppedException">See <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask SendReliableAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, string messageId, CancellationToken cancellationToken = default)
+    {
+        ValidateMessageType(messageType);
+        var outbox = RequireOutbox(messageId, nameof(SendReliableAsync));
+        return ReliableAsync(outbox, data.ToArray(), messageType, messageId, waitForAck: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts a text message that the server must acknowledge into the outbox, and completes once it is accepted (stored,
+    /// with a <see cref="DeliveryOptions.Store"/>). Its outcome is published on <see cref="Acknowledged"/>, or on
+    /// <see cref="Dropped"/> if it is rejected or given up.
+    /// </summary>
+    /// <param name="text">The text, sent as UTF-8.</param>
+    /// <param name="messageId">The id the server's ack will name; unique among the messages in the outbox.</param>
+    /// <param name="cancellationToken">Cancels waiting for room in the outbox, or for the store (the message is then not accepted).</param>
+    /// <returns>A task that completes when the message is accepted.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> or <paramref name="messageId"/> is null.</exception>
+    /// <exception cref="ArgumentException">See <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Delivery"/>.</exception>
+    /// <exception cref="MessageDroppedException">The outbox was full with <see cref="OutboxFullMode.Fail"/> (the task faults).</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask EnqueueReliableAsync(string text, string messageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var outbox = RequireOutbox(messageId, nameof(EnqueueReliableAsync));
+        return ReliableAsync(outbox, Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, messageId, waitForAck: false, cancellationToken);
+    }
+
+    /// <summary>Puts a message of bytes that the server must acknowledge into the outbox; see <see cref="EnqueueReliableAsync(string, string, CancellationToken)"/>.</summary>
+    /// <param name="data">The payload; copied, so the caller may reuse it at once.</param>
+    /// <param name="messageType">Binary or Text (then <paramref name="data"/> must be UTF-8).</param>
+    /// <param name="messageId">The id the server's ack will name.</param>
+    /// <param name="cancellationToken">Cancels waiting for room, or for the store.</param>
+    /// <returns>A task that completes when the message is accepted.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not Text or Binary.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="messageId"/> is null.</exception>
+    /// <exception cref="ArgumentException">See <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Delivery"/>.</exception>
+    /// <exception cref="MessageDroppedException">The outbox was full with <see cref="OutboxFullMode.Fail"/> (the task faults).</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask EnqueueReliableAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, string messageId, CancellationToken cancellationToken = default)
+    {
+        ValidateMessageType(messageType);
+        var outbox = RequireOutbox(messageId, nameof(EnqueueReliableAsync));
+        return ReliableAsync(outbox, data.ToArray(), messageType, messageId, waitForAck: false, cancellationToken);
+    }
+
+    private Outbox RequireOutbox(string messageId, string caller)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        if (messageId.Length is 0 or > MaxMessageIdLength)
+        {
+            throw new ArgumentException(SR.Format(SR.MessageIdInvalid, messageId.Length, MaxMessageIdLength), nameof(messageId));
+        }
+
+        return _outbox ?? throw new InvalidOperationException(SR.Format(SR.DeliveryOff, caller));
+    }
+
+    private async ValueTask ReliableAsync(Outbox outbox, byte[] data, WebSocketMessageType messageType, string messageId, bool waitForAck, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var message = await outbox.AcceptAsync(messageId, messageType, data, waitForAck, cancellationToken).ConfigureAwait(false);
+        if (message.Outcome is not { } outcome)
+        {
+            return;
+        }
+
+        try
+        {
+            await outcome.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!outcome.Task.IsCompleted)
+        {
+            // The caller stopped waiting; the message lives on. Its fault, if it comes, is reported on Dropped: observe it here.
+            _ = outcome.Task.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
+}
