@@ -68,7 +68,7 @@ public sealed class DeliveryOptions
     /// <summary>Where accepted messages are kept so that they survive a crash of the app: every message accepted and not
     /// acknowledged before the process ended is written again after the next start (after
     /// <see cref="ReconnectingWebSocketOptions.OnConnected"/>). One store per client; it is disposed with the client.</summary>
-    /// <value>Default: null (memory only). See <c>FileOutboxStore</c>.</value>
+    /// <value>Default: null (memory only). See <see cref="FileOutboxStore"/>.</value>
     public IOutboxStore? Store { get; set; }
 
     internal DeliveryOptions Clone() => (DeliveryOptions)MemberwiseClone();

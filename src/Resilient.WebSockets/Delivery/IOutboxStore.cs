@@ -4,7 +4,7 @@ namespace Resilient.WebSockets;
 
 /// <summary>
 /// Keeps a client's accepted, unacknowledged reliable messages across restarts of the app (see <see cref="DeliveryOptions.Store"/>).
-/// <c>FileOutboxStore</c> is the built-in one.
+/// <see cref="FileOutboxStore"/> is the built-in one.
 /// </summary>
 /// <remarks>The client calls the store from one operation at a time per message, and never concurrently with
 /// <see cref="LoadAsync"/>; <see cref="AppendAsync"/> and <see cref="RemoveAsync"/> of different messages may overlap.

@@ -325,6 +325,7 @@ internal sealed class Outbox : IDisposable
             Release(message);
         }
 
+        Forget(message.Id); // before anyone hears of the outcome: an app that then disposes finds the removal under way
         if (ack.IsRejected)
         {
             Fail(message, DropReason.Rejected, ack.Detail);
@@ -335,7 +336,6 @@ internal sealed class Outbox : IDisposable
             _acknowledged.Publish(new AcknowledgedMessage(message.Id, message.Attempts, latency));
         }
 
-        Forget(message.Id);
         _wakeSender(); // room in flight
         return true;
     }
@@ -603,8 +603,8 @@ internal sealed class Outbox : IDisposable
 
         foreach (var message in givenUp)
         {
-            Fail(message, DropReason.NotAcknowledged, message.GiveUpDetail);
             Forget(message.Id);
+            Fail(message, DropReason.NotAcknowledged, message.GiveUpDetail);
         }
     }
 

@@ -52,6 +52,9 @@ internal static partial class Log
     [LoggerMessage(206, LogLevel.Error, "{Name}: the outbox store could not be loaded: {Cause}. The client does not start.")]
     public static partial void OutboxLoadFailed(ILogger logger, string name, string cause, Exception exception);
 
+    [LoggerMessage(207, LogLevel.Warning, "Outbox store {Path}: {Problem} at byte {Offset}; the {Cut} bytes from there on were cut off (a crash in the middle of a write, or a damaged file). {Recovered} messages were recovered.")]
+    public static partial void StoreTailCut(ILogger logger, string path, long offset, string problem, long cut, int recovered);
+
     [LoggerMessage(300, LogLevel.Error, "{Name}: an observer threw; it stays subscribed and the other observers were not affected.")]
     public static partial void ObserverFailed(ILogger logger, string name, Exception exception);
 

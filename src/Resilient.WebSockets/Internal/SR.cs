@@ -83,6 +83,12 @@ internal static class SR
     public const string ReliableDeliveryTimedOut = "no ack within {0} of its acceptance (Delivery.DeliveryTimeout)";
     public const string ReliableKeptInStore = "The client was disposed before the server acknowledged this message; it stays in Delivery.Store and is sent after the next start.";
     public const string DeliveryOff = "{0} needs acknowledged delivery: set options.Delivery (with Delivery.ReadAck) when creating the client.";
+    public const string StoreDirectoryMissing = "FileOutboxStoreOptions.Directory is required: the directory where this client's outbox is kept (one directory per client).";
+    public const string StoreInUse = "The outbox directory '{0}' is in use by another client (its outbox.lock is held open): each client needs a Delivery.Store directory of its own, and a client must be disposed before another opens its directory.";
+    public const string StoreNotALog = "the file does not start with the outbox log header";
+    public const string StoreTornHeader = "a record header is cut short";
+    public const string StoreTornRecord = "a record is cut short";
+    public const string StoreCorruptRecord = "a record fails its checksum";
     public const string MessageIdInvalid = "A message id must be 1 to {1} characters; got {0} characters.";
     public const string CertificateRefused =
         "The server certificate of {0} was refused: {1}. Not retried, since the same certificate would be refused again: trust its issuer on this machine, or check it yourself with ClientWebSocketOptions.RemoteCertificateValidationCallback in ConfigureWebSocket.";
