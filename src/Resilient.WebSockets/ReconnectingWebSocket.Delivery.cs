@@ -103,14 +103,60 @@ public sealed partial class ReconnectingWebSocket
         return ReliableAsync(outbox, data.ToArray(), messageType, messageId, waitForAck: false, cancellationToken);
     }
 
-    private Outbox RequireOutbox(string messageId, string caller)
+    /// <summary>
+    /// Sends a text request and returns the first incoming message that carries its correlation id (read by
+    /// <see cref="RequestOptions.ReadCorrelationId"/>). The request goes through the send queue like
+    /// <see cref="SendAsync(string, CancellationToken)"/>; the response is not published on <see cref="Messages"/> unless
+    /// <see cref="RequestOptions.PublishResponses"/>.
+    /// </summary>
+    /// <param name="text">The request, sent as UTF-8.</param>
+    /// <param name="correlationId">The id the response will carry; unique among the requests waiting.</param>
+    /// <param name="timeout">How long to wait from this call, outages included; null for <see cref="RequestOptions.Timeout"/>.</param>
+    /// <param name="cancellationToken">Cancels the request: a request not yet written is withdrawn.</param>
+    /// <returns>The response.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> or <paramref name="correlationId"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="correlationId"/> is empty, longer than <see cref="MaxMessageIdLength"/>,
+    /// or already waiting (the task faults).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not greater than zero.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Requests"/>.</exception>
+    /// <exception cref="TimeoutException">No response came within the timeout (the task faults).</exception>
+    /// <exception cref="WebSocketException">The session was lost after the request was written, with
+    /// <see cref="RequestDisconnectMode.Fail"/> (the task faults).</exception>
+    /// <exception cref="MessageDroppedException">The request's message was dropped before it was written (the task faults).</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask<WebSocketMessage> RequestAsync(string text, string correlationId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messageId);
-        if (messageId.Length is 0 or > MaxMessageIdLength)
+        ArgumentNullException.ThrowIfNull(text);
+        ValidateId(correlationId, nameof(correlationId));
+        if (timeout is { } wait && wait <= TimeSpan.Zero)
         {
-            throw new ArgumentException(SR.Format(SR.MessageIdInvalid, messageId.Length, MaxMessageIdLength), nameof(messageId));
+            throw new ArgumentOutOfRangeException(nameof(timeout), wait, SR.Format(SR.TimeSpanNotPositive, "request timeout", wait, string.Empty));
         }
 
+        var requests = _requests ?? throw new InvalidOperationException(SR.RequestsOff);
+        return RequestCoreAsync(requests, text, correlationId, timeout, cancellationToken);
+    }
+
+    private async ValueTask<WebSocketMessage> RequestCoreAsync(RequestTable requests, string text, string correlationId, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var request = requests.Register(correlationId, timeout, () => SendAsync(text, CancellationToken.None).AsTask(), cancellationToken);
+        request.Track(SendAsync(text, cancellationToken).AsTask());
+        return await request.Response.Task.ConfigureAwait(false);
+    }
+
+    private static void ValidateId(string id, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(id, paramName);
+        if (id.Length is 0 or > MaxMessageIdLength)
+        {
+            throw new ArgumentException(SR.Format(SR.MessageIdInvalid, id.Length, MaxMessageIdLength), paramName);
+        }
+    }
+
+    private Outbox RequireOutbox(string messageId, string caller)
+    {
+        ValidateId(messageId, nameof(messageId));
         return _outbox ?? throw new InvalidOperationException(SR.Format(SR.DeliveryOff, caller));
     }
 

@@ -38,6 +38,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly Broadcast<WebSocketMessage> _messages;
     private readonly MessageDispatcher _dispatcher;
     private readonly Delivery.Outbox? _outbox;
+    private readonly Delivery.RequestTable? _requests;
     private SupervisorRun? _run;
     private volatile bool _disposed;
 
@@ -75,7 +76,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
             _outbox = new Delivery.Outbox(delivery, _options.TimeProvider, _events.Acknowledged, _events.Dropped, _sender.Queue.Wake, _logger, Name);
         }
 
-        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox);
+        if (_options.Requests is { } requests)
+        {
+            _requests = new Delivery.RequestTable(requests, _options.TimeProvider);
+        }
+
+        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox, _requests);
         var policy = new ReconnectPolicy(_options.Reconnect, _options.ConnectTimeout, _options.TimeProvider, _logger, Name);
         _supervisor = new ConnectionSupervisor(context, _state, policy);
     }
@@ -309,6 +315,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     {
         _sender.Close();
         _outbox?.Close();
+        _requests?.Close();
         _dispatcher.Complete();
         _events.Complete();
     }

@@ -85,6 +85,14 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null (off; the reliable sends then throw <see cref="InvalidOperationException"/>).</value>
     public DeliveryOptions? Delivery { get; set; }
 
+    /// <summary>Inbound de-duplication: a repeat of a message already received is not published (see <see cref="DeduplicationOptions"/>).</summary>
+    /// <value>Default: null (off).</value>
+    public DeduplicationOptions? Deduplication { get; set; }
+
+    /// <summary>Request/response for <see cref="ReconnectingWebSocket.RequestAsync(string, string, TimeSpan?, CancellationToken)"/> (see <see cref="RequestOptions"/>).</summary>
+    /// <value>Default: null (off; <c>RequestAsync</c> then throws <see cref="InvalidOperationException"/>).</value>
+    public RequestOptions? Requests { get; set; }
+
     /// <summary>The send queue. Never null.</summary>
     /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
     public SendQueueOptions SendQueue { get; set; } = new();
@@ -196,6 +204,28 @@ public sealed class ReconnectingWebSocketOptions
             }
         }
 
+        if (Deduplication is { } deduplication)
+        {
+            if (deduplication.ReadMessageId is null)
+            {
+                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Deduplication.ReadMessageId"), "options.Deduplication.ReadMessageId");
+            }
+
+            RequireInRange(deduplication.Capacity, 1, DeliveryOptions.MaxCapacity, "de-duplication capacity", "options.Deduplication.Capacity");
+            RequirePositive(deduplication.Window, "de-duplication window", "options.Deduplication.Window", allowInfinite: false);
+        }
+
+        if (Requests is { } requests)
+        {
+            if (requests.ReadCorrelationId is null)
+            {
+                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Requests.ReadCorrelationId"), "options.Requests.ReadCorrelationId");
+            }
+
+            RequirePositive(requests.Timeout, "request timeout", "options.Requests.Timeout", allowInfinite: false);
+            RequireDefined(requests.OnDisconnect, "request disconnect mode", "options.Requests.OnDisconnect");
+        }
+
         var receive = ReceiveBuffer ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.ReceiveBuffer"), "options.ReceiveBuffer");
         RequireInRange(receive.Capacity, 1, MaxQueueCapacity, "receive buffer capacity", "options.ReceiveBuffer.Capacity");
         RequireDefined(receive.FullMode, "receive buffer full mode", "options.ReceiveBuffer.FullMode");
@@ -211,6 +241,8 @@ public sealed class ReconnectingWebSocketOptions
         copy.ReceiveBuffer = receive.Clone();
         copy.Heartbeat = Heartbeat?.Clone();
         copy.Delivery = Delivery?.Clone();
+        copy.Deduplication = Deduplication?.Clone();
+        copy.Requests = Requests?.Clone();
         return copy;
     }
 

@@ -8,10 +8,11 @@ namespace Resilient.WebSockets.Connection;
 /// (with the send queue), the dispatcher that hands received messages to the observers, and the event streams.</summary>
 internal sealed class ClientContext
 {
-    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null)
+    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null, Delivery.RequestTable? requests = null)
     {
         Outbox = outbox;
-        Incoming = outbox is null ? null : new Delivery.IncomingFilter(outbox, options.Delivery!, logger, name);
+        Requests = requests;
+        Incoming = Delivery.IncomingFilter.IsNeeded(options) ? new Delivery.IncomingFilter(options, outbox, requests, events.Dropped, logger, name) : null;
         Options = options;
         Name = name;
         Logger = logger;
@@ -37,6 +38,9 @@ internal sealed class ClientContext
     /// <summary>The reliable messages, with <see cref="ReconnectingWebSocketOptions.Delivery"/>; otherwise null.</summary>
     public Delivery.Outbox? Outbox { get; }
 
-    /// <summary>What reads acks (and the like) out of incoming messages; null when no delivery feature is on.</summary>
+    /// <summary>The requests waiting for responses, with <see cref="ReconnectingWebSocketOptions.Requests"/>; otherwise null.</summary>
+    public Delivery.RequestTable? Requests { get; }
+
+    /// <summary>What reads acks, responses and repeats out of incoming messages; null when no delivery feature is on.</summary>
     public Delivery.IncomingFilter? Incoming { get; }
 }

@@ -89,6 +89,7 @@ internal sealed class ConnectionSupervisor
                 Events.Disconnected.Publish(ended);
                 _context.Sender.OnSessionLost();
                 _context.Outbox?.OnSessionEnded();
+                _context.Requests?.OnSessionLost();
                 if (run.Stop is not null)
                 {
                     break;

@@ -43,8 +43,8 @@ internal static partial class Log
     [LoggerMessage(203, LogLevel.Warning, "{Name}: reliable message {MessageId} was not delivered: {Reason}. Its send faults and it is reported on Dropped.")]
     public static partial void ReliableGivenUp(ILogger logger, string name, string messageId, string reason);
 
-    [LoggerMessage(204, LogLevel.Warning, "{Name}: Delivery.ReadAck threw on a {MessageType} message of {Length} bytes; it is treated as not an ack and published.")]
-    public static partial void AckReaderFailed(ILogger logger, string name, WebSocketMessageType messageType, int length, Exception exception);
+    [LoggerMessage(204, LogLevel.Warning, "{Name}: {Reader} threw on a {MessageType} message of {Length} bytes; it is treated as not being what that reader looks for.")]
+    public static partial void ReaderFailed(ILogger logger, string name, string reader, WebSocketMessageType messageType, int length, Exception exception);
 
     [LoggerMessage(205, LogLevel.Warning, "{Name}: the outbox store could not remove message {MessageId}: {Cause}. It will be written once more after the next start.")]
     public static partial void OutboxRemoveFailed(ILogger logger, string name, string messageId, string cause, Exception exception);

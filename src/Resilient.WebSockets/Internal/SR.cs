@@ -89,6 +89,10 @@ internal static class SR
     public const string StoreTornHeader = "a record header is cut short";
     public const string StoreTornRecord = "a record is cut short";
     public const string StoreCorruptRecord = "a record fails its checksum";
+    public const string RequestDuplicateId = "A request with correlation id '{0}' is already waiting for its response; give every request its own id.";
+    public const string RequestTimedOut = "No response to request {0} within {1}; a response that comes later is published on Messages.";
+    public const string RequestSessionLost = "The session was lost before the response to request {0} came; the server may or may not have acted on it (Requests.OnDisconnect is Fail).";
+    public const string RequestsOff = "RequestAsync needs options.Requests (with Requests.ReadCorrelationId) when creating the client.";
     public const string MessageIdInvalid = "A message id must be 1 to {1} characters; got {0} characters.";
     public const string CertificateRefused =
         "The server certificate of {0} was refused: {1}. Not retried, since the same certificate would be refused again: trust its issuer on this machine, or check it yourself with ClientWebSocketOptions.RemoteCertificateValidationCallback in ConfigureWebSocket.";
