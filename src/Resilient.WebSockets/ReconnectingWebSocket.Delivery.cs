@@ -41,7 +41,7 @@ public sealed partial class ReconnectingWebSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         var outbox = RequireOutbox(messageId, nameof(SendReliableAsync));
-        return ReliableAsync(outbox, Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, messageId, waitForAck: true, cancellationToken);
+        return ReliableAsync(outbox, ReliableText(text, messageId), WebSocketMessageType.Text, messageId, waitForAck: true, cancellationToken);
     }
 
     /// <summary>Sends a message of bytes that the server must acknowledge; see <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</summary>
@@ -81,7 +81,7 @@ public sealed partial class ReconnectingWebSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         var outbox = RequireOutbox(messageId, nameof(EnqueueReliableAsync));
-        return ReliableAsync(outbox, Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, messageId, waitForAck: false, cancellationToken);
+        return ReliableAsync(outbox, ReliableText(text, messageId), WebSocketMessageType.Text, messageId, waitForAck: false, cancellationToken);
     }
 
     /// <summary>Puts a message of bytes that the server must acknowledge into the outbox; see <see cref="EnqueueReliableAsync(string, string, CancellationToken)"/>.</summary>
@@ -134,16 +134,74 @@ public sealed partial class ReconnectingWebSocket
         }
 
         var requests = _requests ?? throw new InvalidOperationException(SR.RequestsOff);
-        return RequestCoreAsync(requests, text, correlationId, timeout, cancellationToken);
+        var wire = _envelope is null ? Encoding.UTF8.GetBytes(text) : EnvelopeCodec.Write(EnvelopeType.Request, correlationId, text);
+        return RequestCoreAsync(requests, wire, correlationId, timeout, cancellationToken);
     }
 
-    private async ValueTask<WebSocketMessage> RequestCoreAsync(RequestTable requests, string text, string correlationId, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// With <see cref="ReconnectingWebSocketOptions.Envelope"/>: sends a text request, numbered by the client, and returns
+    /// the body of its response; see <see cref="RequestAsync(string, string, TimeSpan?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="text">The request's body.</param>
+    /// <param name="timeout">How long to wait from this call; null for <see cref="RequestOptions.Timeout"/>.</param>
+    /// <param name="cancellationToken">Cancels the request: a request not yet written is withdrawn.</param>
+    /// <returns>The response's body, as a text message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is not greater than zero.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Envelope"/>.</exception>
+    /// <exception cref="TimeoutException">No response came within the timeout (the task faults).</exception>
+    public ValueTask<WebSocketMessage> RequestAsync(string text, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var envelope = _envelope ?? throw new InvalidOperationException(SR.Format(SR.EnvelopeOff, nameof(RequestAsync)));
+        return RequestAsync(text, envelope.NextId(), timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// With <see cref="ReconnectingWebSocketOptions.Envelope"/>: sends a text message, numbered by the client, that the
+    /// server must acknowledge, and completes when it has; see <see cref="SendReliableAsync(string, string, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="text">The message's body.</param>
+    /// <param name="cancellationToken">Cancels waiting for room, then waiting for the ack (the message is not withdrawn).</param>
+    /// <returns>A task that completes when the server acknowledged the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Envelope"/>.</exception>
+    /// <exception cref="MessageDroppedException">See <see cref="SendReliableAsync(string, string, CancellationToken)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask SendReliableAsync(string text, CancellationToken cancellationToken = default)
+    {
+        var envelope = _envelope ?? throw new InvalidOperationException(SR.Format(SR.EnvelopeOff, nameof(SendReliableAsync)));
+        return SendReliableAsync(text, envelope.NextId(), cancellationToken);
+    }
+
+    /// <summary>
+    /// With <see cref="ReconnectingWebSocketOptions.Envelope"/>: puts a text message, numbered by the client, that the
+    /// server must acknowledge into the outbox; see <see cref="EnqueueReliableAsync(string, string, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="text">The message's body.</param>
+    /// <param name="cancellationToken">Cancels waiting for room, or for the store.</param>
+    /// <returns>A task that completes when the message is accepted.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The client has no <see cref="ReconnectingWebSocketOptions.Envelope"/>.</exception>
+    /// <exception cref="MessageDroppedException">The outbox was full with <see cref="OutboxFullMode.Fail"/> (the task faults).</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed (the task faults).</exception>
+    public ValueTask EnqueueReliableAsync(string text, CancellationToken cancellationToken = default)
+    {
+        var envelope = _envelope ?? throw new InvalidOperationException(SR.Format(SR.EnvelopeOff, nameof(EnqueueReliableAsync)));
+        return EnqueueReliableAsync(text, envelope.NextId(), cancellationToken);
+    }
+
+    private async ValueTask<WebSocketMessage> RequestCoreAsync(RequestTable requests, byte[] wire, string correlationId, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var request = requests.Register(correlationId, timeout, () => SendAsync(text, CancellationToken.None).AsTask(), cancellationToken);
-        request.Track(SendAsync(text, cancellationToken).AsTask());
+        using var request = requests.Register(correlationId, timeout, () => SendAsync(wire, WebSocketMessageType.Text, CancellationToken.None).AsTask(), cancellationToken);
+        request.Track(SendAsync(wire, WebSocketMessageType.Text, cancellationToken).AsTask());
         return await request.Response.Task.ConfigureAwait(false);
     }
+
+    /// <summary>A reliable text message as it is kept and written: its UTF-8, or with the envelope a <c>msg</c> frame with its id.</summary>
+    private byte[] ReliableText(string text, string messageId) => _envelope is null
+        ? Encoding.UTF8.GetBytes(text)
+        : EnvelopeCodec.Write(EnvelopeType.Message, messageId, text, ack: true);
 
     private static void ValidateId(string id, string paramName)
     {

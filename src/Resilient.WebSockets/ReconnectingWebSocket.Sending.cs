@@ -44,7 +44,7 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromException(refused);
         }
 
-        return _sender.SendAsync(Payloads.Text(text, completion: null), cancellationToken);
+        return _sender.SendAsync(TextPayload(text), cancellationToken);
     }
 
     /// <summary>Queues a message of bytes and completes when it has been written to a live socket; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
@@ -88,7 +88,7 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
-        return _sender.Refuse(WebSocketMessageType.Text, text.Length) is null && _sender.TryEnqueue(Payloads.Text(text, completion: null));
+        return _sender.Refuse(WebSocketMessageType.Text, text.Length) is null && _sender.TryEnqueue(TextPayload(text));
     }
 
     /// <summary>Queues a message of bytes if there is room now, without waiting. The bytes are copied, so the caller may reuse <paramref name="data"/> at once.</summary>
@@ -111,6 +111,11 @@ public sealed partial class ReconnectingWebSocket
     /// <see cref="MessageDroppedException"/>. A message being written at that moment is not removed.</summary>
     /// <returns>How many messages were removed.</returns>
     public int ClearPendingSends() => _sender.Clear(DropReason.Cleared);
+
+    /// <summary>A text message as it goes out: its UTF-8, or with the envelope a plain <c>msg</c> frame around it.</summary>
+    private OutgoingMessage TextPayload(string text) => _envelope is null
+        ? Payloads.Text(text, completion: null)
+        : Payloads.Borrow(EnvelopeCodec.Write(EnvelopeType.Message, id: null, text), WebSocketMessageType.Text, completion: null);
 
     internal static void ValidateMessageType(WebSocketMessageType messageType)
     {

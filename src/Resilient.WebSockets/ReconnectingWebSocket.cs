@@ -39,6 +39,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly MessageDispatcher _dispatcher;
     private readonly Delivery.Outbox? _outbox;
     private readonly Delivery.RequestTable? _requests;
+    private readonly Delivery.EnvelopeState? _envelope;
     private SupervisorRun? _run;
     private volatile bool _disposed;
 
@@ -81,7 +82,12 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
             _requests = new Delivery.RequestTable(requests, _options.TimeProvider);
         }
 
-        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox, _requests);
+        if (_options.Envelope is { } envelope)
+        {
+            _envelope = new Delivery.EnvelopeState(envelope, _options.TimeProvider);
+        }
+
+        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox, _requests, _envelope);
         var policy = new ReconnectPolicy(_options.Reconnect, _options.ConnectTimeout, _options.TimeProvider, _logger, Name);
         _supervisor = new ConnectionSupervisor(context, _state, policy);
     }

@@ -93,6 +93,12 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null (off; <c>RequestAsync</c> then throws <see cref="InvalidOperationException"/>).</value>
     public RequestOptions? Requests { get; set; }
 
+    /// <summary>The envelope, for apps that control both ends: a small JSON protocol (see <see cref="EnvelopeOptions"/>) that
+    /// turns on reliable sends, requests and de-duplication without any reader: <see cref="Delivery"/>,
+    /// <see cref="Deduplication"/> and <see cref="Requests"/> get their defaults when null, and their readers must be null.</summary>
+    /// <value>Default: null (off).</value>
+    public EnvelopeOptions? Envelope { get; set; }
+
     /// <summary>The send queue. Never null.</summary>
     /// <value>Default: 10 000 messages, waits when full, buffers while disconnected.</value>
     public SendQueueOptions SendQueue { get; set; } = new();
@@ -179,10 +185,7 @@ public sealed class ReconnectingWebSocketOptions
 
         if (Delivery is { } delivery)
         {
-            if (delivery.ReadAck is null)
-            {
-                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Delivery.ReadAck"), "options.Delivery.ReadAck");
-            }
+            RequireReader(delivery.ReadAck, "options.Delivery.ReadAck");
 
             RequireInRange(delivery.Capacity, 1, DeliveryOptions.MaxCapacity, "outbox capacity", "options.Delivery.Capacity");
             if (delivery.MaxBytes < 1)
@@ -206,10 +209,7 @@ public sealed class ReconnectingWebSocketOptions
 
         if (Deduplication is { } deduplication)
         {
-            if (deduplication.ReadMessageId is null)
-            {
-                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Deduplication.ReadMessageId"), "options.Deduplication.ReadMessageId");
-            }
+            RequireReader(deduplication.ReadMessageId, "options.Deduplication.ReadMessageId");
 
             RequireInRange(deduplication.Capacity, 1, DeliveryOptions.MaxCapacity, "de-duplication capacity", "options.Deduplication.Capacity");
             RequirePositive(deduplication.Window, "de-duplication window", "options.Deduplication.Window", allowInfinite: false);
@@ -217,13 +217,15 @@ public sealed class ReconnectingWebSocketOptions
 
         if (Requests is { } requests)
         {
-            if (requests.ReadCorrelationId is null)
-            {
-                throw new ArgumentException(SR.Format(SR.OptionRequired, "options.Requests.ReadCorrelationId"), "options.Requests.ReadCorrelationId");
-            }
+            RequireReader(requests.ReadCorrelationId, "options.Requests.ReadCorrelationId");
 
             RequirePositive(requests.Timeout, "request timeout", "options.Requests.Timeout", allowInfinite: false);
             RequireDefined(requests.OnDisconnect, "request disconnect mode", "options.Requests.OnDisconnect");
+        }
+
+        if (Envelope is { ClientId: null } && Delivery?.Store is not null)
+        {
+            throw new ArgumentException(SR.EnvelopeClientIdNeeded, "options.Envelope.ClientId");
         }
 
         var receive = ReceiveBuffer ?? throw new ArgumentException(SR.Format(SR.OptionRequired, "options.ReceiveBuffer"), "options.ReceiveBuffer");
@@ -243,6 +245,13 @@ public sealed class ReconnectingWebSocketOptions
         copy.Delivery = Delivery?.Clone();
         copy.Deduplication = Deduplication?.Clone();
         copy.Requests = Requests?.Clone();
+        copy.Envelope = Envelope?.Clone();
+        if (copy.Envelope is not null)
+        {
+            copy.Delivery ??= new DeliveryOptions();
+            copy.Deduplication ??= new DeduplicationOptions();
+            copy.Requests ??= new RequestOptions();
+        }
         return copy;
     }
 
@@ -257,6 +266,20 @@ public sealed class ReconnectingWebSocketOptions
         if (uri.Scheme != "ws" && uri.Scheme != "wss")
         {
             throw new ArgumentException(SR.Format(SR.UriSchemeInvalid, uri.Scheme), paramName);
+        }
+    }
+
+    /// <summary>A reader the app must set, unless the envelope reads for itself (then the app must not set one).</summary>
+    private void RequireReader(Delegate? reader, string paramName)
+    {
+        if (Envelope is null && reader is null)
+        {
+            throw new ArgumentException(SR.Format(SR.OptionRequired, paramName), paramName);
+        }
+
+        if (Envelope is not null && reader is not null)
+        {
+            throw new ArgumentException(SR.Format(SR.ReaderWithEnvelope, paramName), paramName);
         }
     }
 

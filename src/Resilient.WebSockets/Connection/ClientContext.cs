@@ -8,11 +8,12 @@ namespace Resilient.WebSockets.Connection;
 /// (with the send queue), the dispatcher that hands received messages to the observers, and the event streams.</summary>
 internal sealed class ClientContext
 {
-    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null, Delivery.RequestTable? requests = null)
+    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null, Delivery.RequestTable? requests = null, Delivery.EnvelopeState? envelope = null)
     {
         Outbox = outbox;
         Requests = requests;
-        Incoming = Delivery.IncomingFilter.IsNeeded(options) ? new Delivery.IncomingFilter(options, outbox, requests, events.Dropped, logger, name) : null;
+        Envelope = envelope;
+        Incoming = Delivery.IncomingFilter.IsNeeded(options) ? new Delivery.IncomingFilter(options, outbox, requests, sender, events.Dropped, logger, name) : null;
         Options = options;
         Name = name;
         Logger = logger;
@@ -37,6 +38,9 @@ internal sealed class ClientContext
 
     /// <summary>The reliable messages, with <see cref="ReconnectingWebSocketOptions.Delivery"/>; otherwise null.</summary>
     public Delivery.Outbox? Outbox { get; }
+
+    /// <summary>The client's side of the envelope, with <see cref="ReconnectingWebSocketOptions.Envelope"/>; otherwise null.</summary>
+    public Delivery.EnvelopeState? Envelope { get; }
 
     /// <summary>The requests waiting for responses, with <see cref="ReconnectingWebSocketOptions.Requests"/>; otherwise null.</summary>
     public Delivery.RequestTable? Requests { get; }

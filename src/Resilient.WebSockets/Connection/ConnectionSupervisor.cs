@@ -224,6 +224,11 @@ internal sealed class ConnectionSupervisor
                 HttpVersion = connected.HttpVersion,
                 SubProtocol = connected.Socket.SubProtocol is { Length: > 0 } subProtocol ? subProtocol : null,
             };
+            if (_context.Envelope is { } envelope)
+            {
+                await session.SendDirectAsync(envelope.Hello(), WebSocketMessageType.Text, cancellationToken).ConfigureAwait(false);
+            }
+
             if (Options.OnConnected is { } onConnected)
             {
                 try

@@ -93,6 +93,9 @@ internal static class SR
     public const string RequestTimedOut = "No response to request {0} within {1}; a response that comes later is published on Messages.";
     public const string RequestSessionLost = "The session was lost before the response to request {0} came; the server may or may not have acted on it (Requests.OnDisconnect is Fail).";
     public const string RequestsOff = "RequestAsync needs options.Requests (with Requests.ReadCorrelationId) when creating the client.";
+    public const string EnvelopeClientIdNeeded = "options.Envelope.ClientId is required with options.Delivery.Store: the server tells a restarted client's resent messages from new ones by it, so it must stay the same across restarts.";
+    public const string ReaderWithEnvelope = "{0} must be null with options.Envelope: the envelope reads its own frames.";
+    public const string EnvelopeOff = "{0} without an id needs options.Envelope (which numbers messages itself); otherwise give the message an id.";
     public const string MessageIdInvalid = "A message id must be 1 to {1} characters; got {0} characters.";
     public const string CertificateRefused =
         "The server certificate of {0} was refused: {1}. Not retried, since the same certificate would be refused again: trust its issuer on this machine, or check it yourself with ClientWebSocketOptions.RemoteCertificateValidationCallback in ConfigureWebSocket.";

@@ -133,8 +133,17 @@ internal sealed class ReceiveLoop : IDisposable
                 if (result.EndOfMessage)
                 {
                     Log.MessageReceived(_logger, _name, result.MessageType, _assembler.Count);
-                    var message = _assembler.TakeMessage(result.MessageType);
-                    if (_health.ShouldPublish(message) && (_incoming is null || _incoming.ShouldPublish(message)) && !await _dispatcher.AddAsync(message, _aborted).ConfigureAwait(false))
+                    WebSocketMessage? message = _assembler.TakeMessage(result.MessageType);
+                    if (!_health.ShouldPublish(message))
+                    {
+                        message = null; // a heartbeat reply
+                    }
+                    else if (_incoming is not null)
+                    {
+                        message = _incoming.Filter(message); // an ack, a response or a repeat is consumed; an envelope yields its body
+                    }
+
+                    if (message is not null && !await _dispatcher.AddAsync(message, _aborted).ConfigureAwait(false))
                     {
                         return; // a new read loop took over while this one was in an observer
                     }
