@@ -55,6 +55,21 @@ public class SampleTests
     }
 
     [Fact]
+    public async Task Outbox_ServerCrashAndClientKilled_NothingLostAndTheNewProcessResendsFromTheStore()
+    {
+        var (exitCode, output) = await RunSampleAsync("Outbox");
+
+        Assert.True(exitCode == 0, output);
+        AssertSaid("server: crashing now", output);
+        AssertSaid("client: killed (process", output);
+        AssertSaid("every order acknowledged; the server has", output);
+        AssertSaid("lost 0", output);
+        // The killed client's unacknowledged orders come back from its store in the new process.
+        Assert.Matches(@"a new process starts on the same store, from order \d+\n.*connected, [1-9]\d* orders waiting in the outbox", output.Replace("\r", "", StringComparison.Ordinal));
+        Assert.Matches(@"processed by the server 200, repeats the server ignored \d+", output);
+    }
+
+    [Fact]
     public async Task HostedService_Demo_TicksFlowAndShutdownClosesGracefully()
     {
         var (exitCode, output) = await RunSampleAsync("HostedService", "--demo");
