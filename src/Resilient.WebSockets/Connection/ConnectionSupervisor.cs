@@ -18,6 +18,10 @@ internal sealed class ConnectionSupervisor
     private readonly ReconnectPolicy _policy;
     private readonly ISocketConnector _connector;
     private string? _endpoint;
+    private volatile WebSocketSession? _live;
+
+    /// <summary>The longest a check of the link may take after the network changed (shorter if the keep-alive or heartbeat timeout is).</summary>
+    internal static readonly TimeSpan NetworkCheckTimeout = TimeSpan.FromSeconds(5);
 
     public ConnectionSupervisor(ClientContext context, ConnectionStateMachine state, ReconnectPolicy policy)
     {
@@ -42,6 +46,7 @@ internal sealed class ConnectionSupervisor
         var reconnectWaiters = new List<TaskCompletionSource>();
         _policy.Reset();
         using var network = Options.WatchNetworkChanges ? Options.NetworkEvents.OnAvailable(_policy.Wake) : null;
+        using var addresses = Options.WatchNetworkChanges ? Options.NetworkEvents.OnAddressChanged(CheckLiveSession) : null;
         try
         {
             error = await LoadOutboxAsync(run).ConfigureAwait(false);
@@ -77,6 +82,7 @@ internal sealed class ConnectionSupervisor
 
                 var (session, info) = connection;
                 DisconnectedInfo ended = await RunSessionAsync(run, session, info, reconnectWaiters).ConfigureAwait(false);
+                _live = null;
                 lostAt = _context.TimeProvider.GetTimestamp();
                 isReconnect = true;
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
@@ -127,6 +133,20 @@ internal sealed class ConnectionSupervisor
                 run.Close(reconnectWaiters, failure);
             });
             await Events.Pump.WhenDelivered().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An address came or went: the socket of the live session may be using one that is gone, so the link is
+    /// checked now with a short deadline instead of at the next keep-alive.</summary>
+    private void CheckLiveSession()
+    {
+        if (_live is { } session)
+        {
+            var deadline = Options.KeepAliveTimeout < NetworkCheckTimeout ? Options.KeepAliveTimeout : NetworkCheckTimeout;
+            if (session.CheckLink(deadline))
+            {
+                Log.CheckingLink(_context.Logger, _context.Name, Describe.Duration(deadline));
+            }
         }
     }
 
@@ -289,6 +309,7 @@ internal sealed class ConnectionSupervisor
             }
 
             session.StartSending();
+            _live = session;
             Events.Connected.Publish(info);
             var answered = reconnectWaiters.ToArray();
             reconnectWaiters.Clear();

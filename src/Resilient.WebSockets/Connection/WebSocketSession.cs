@@ -64,6 +64,9 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
 
     void IDirectLane.OnFailed(Exception exception) => OnWriteFailed(exception);
 
+    /// <summary>The network changed: check the link now (see <see cref="SessionHealth.CheckNow"/>).</summary>
+    public bool CheckLink(TimeSpan deadline) => _health.CheckNow(deadline);
+
     /// <summary>Writes one message straight to the socket, ahead of the queue (the <c>OnConnected</c> hook's sends).</summary>
     public ValueTask SendDirectAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken cancellationToken)
     {

@@ -55,6 +55,9 @@ internal static partial class Log
     [LoggerMessage(207, LogLevel.Warning, "Outbox store {Path}: {Problem} at byte {Offset}; the {Cut} bytes from there on were cut off (a crash in the middle of a write, or a damaged file). {Recovered} messages were recovered.")]
     public static partial void StoreTailCut(ILogger logger, string path, long offset, string problem, long cut, int recovered);
 
+    [LoggerMessage(405, LogLevel.Information, "{Name}: the network changed; checking the link now (an answer is due within {Deadline}).")]
+    public static partial void CheckingLink(ILogger logger, string name, string deadline);
+
     [LoggerMessage(300, LogLevel.Error, "{Name}: an observer threw; it stays subscribed and the other observers were not affected.")]
     public static partial void ObserverFailed(ILogger logger, string name, Exception exception);
 

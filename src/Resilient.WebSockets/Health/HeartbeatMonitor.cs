@@ -9,12 +9,18 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
     private readonly HeartbeatOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly Func<string, CancellationToken, ValueTask> _send;
-    private readonly Action<TimeSpan> _onTimeout;
+    private readonly Action<TimeSpan, bool> _onTimeout;
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource? _awaitedReply;
+    private TaskCompletionSource _checkNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TimeSpan _checkDeadline;
     private Task _loop = Task.CompletedTask;
 
-    public HeartbeatMonitor(HeartbeatOptions options, TimeProvider timeProvider, Func<string, CancellationToken, ValueTask> send, Action<TimeSpan> onTimeout)
+    /// <param name="options">The heartbeat's settings.</param>
+    /// <param name="timeProvider">The client's clock.</param>
+    /// <param name="send">Writes the heartbeat message ahead of the queue.</param>
+    /// <param name="onTimeout">Ends the session, with the timeout that ran out and whether it was a check asked for by <see cref="CheckNow"/>.</param>
+    public HeartbeatMonitor(HeartbeatOptions options, TimeProvider timeProvider, Func<string, CancellationToken, ValueTask> send, Action<TimeSpan, bool> onTimeout)
     {
         _options = options;
         _timeProvider = timeProvider;
@@ -25,6 +31,14 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
     public bool PublishReplies => _options.PublishReplies;
 
     public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Sends the heartbeat now, and waits at most <paramref name="deadline"/> (or the heartbeat's timeout, if
+    /// shorter) for its reply; then the schedule goes on from there. Nothing changes while a reply is awaited already.</summary>
+    public void CheckNow(TimeSpan deadline)
+    {
+        _checkDeadline = deadline;
+        Volatile.Read(ref _checkNow).TrySetResult();
+    }
 
     /// <summary>Whether <paramref name="message"/> is a heartbeat reply (if so, the awaited reply has come). A predicate that throws recognises nothing.</summary>
     public bool IsReply(WebSocketMessage message)
@@ -75,17 +89,31 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
         {
             while (!token.IsCancellationRequested)
             {
-                await Task.Delay(_options.Interval, _timeProvider, token).ConfigureAwait(false);
+                var checkNow = Volatile.Read(ref _checkNow);
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    await Task.WhenAny(Task.Delay(_options.Interval, _timeProvider, wait.Token), checkNow.Task).ConfigureAwait(false);
+                    wait.Cancel(); // the delay, if the check came first
+                }
+
+                token.ThrowIfCancellationRequested();
+                bool asked = checkNow.Task.IsCompleted;
+                var timeout = asked && _checkDeadline < _options.Timeout ? _checkDeadline : _options.Timeout;
+                if (asked)
+                {
+                    Volatile.Write(ref _checkNow, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+
                 var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _awaitedReply, reply);
                 await _send(_options.Message, token).ConfigureAwait(false);
                 try
                 {
-                    await reply.Task.WaitAsync(_options.Timeout, _timeProvider, token).ConfigureAwait(false);
+                    await reply.Task.WaitAsync(timeout, _timeProvider, token).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
-                    _onTimeout(_options.Timeout);
+                    _onTimeout(timeout, asked);
                     return;
                 }
             }

@@ -26,9 +26,14 @@ internal sealed class KeepAliveMonitor : IDisposable
     private readonly IKeepAliveLink _link;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _timeout;
-    private readonly Action<TimeSpan> _onTimeout;
+    private readonly Action<TimeSpan, bool> _onTimeout;
+    private readonly TimeProvider _time;
     private readonly ITimer _timer;
+    private readonly object _gate = new(); // the timer and a network check may both ping
     private long _readsAtPing;
+    private long _checkAt;
+    private TimeSpan _checkTimeout;
+    private bool _asked;
     private bool _awaitingData;
     private int _pingInFlight;
 
@@ -36,10 +41,11 @@ internal sealed class KeepAliveMonitor : IDisposable
     /// <param name="interval">Time from one ping to the next (positive).</param>
     /// <param name="timeout">How long after a ping something must have arrived (positive, finite).</param>
     /// <param name="timeProvider">The client's clock.</param>
-    /// <param name="onTimeout">Ends the session; called once, with the timeout.</param>
-    public KeepAliveMonitor(IKeepAliveLink link, TimeSpan interval, TimeSpan timeout, TimeProvider timeProvider, Action<TimeSpan> onTimeout)
+    /// <param name="onTimeout">Ends the session; called once, with the timeout and whether <see cref="CheckNow"/> asked for that ping.</param>
+    public KeepAliveMonitor(IKeepAliveLink link, TimeSpan interval, TimeSpan timeout, TimeProvider timeProvider, Action<TimeSpan, bool> onTimeout)
     {
         _link = link;
+        _time = timeProvider;
         _interval = interval;
         _timeout = timeout;
         _onTimeout = onTimeout;
@@ -48,8 +54,38 @@ internal sealed class KeepAliveMonitor : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
+    /// <summary>Pings now (unless a ping is awaiting data already) and checks within <paramref name="deadline"/>, or
+    /// sooner if the check under way is due sooner: the network changed, so the link may be gone.</summary>
+    public void CheckNow(TimeSpan deadline)
+    {
+        lock (_gate)
+        {
+            long now = _time.GetTimestamp();
+            if (_awaitingData && _time.GetElapsedTime(now, _checkAt) <= deadline)
+            {
+                return; // the check under way comes first
+            }
+
+            if (!_awaitingData)
+            {
+                Ping();
+            }
+
+            _asked = true;
+            Arm(deadline);
+        }
+    }
+
     /// <summary>One-shot timer, re-armed here, so calls never overlap.</summary>
     private void OnTimer()
+    {
+        lock (_gate)
+        {
+            Check();
+        }
+    }
+
+    private void Check()
     {
         TimeSpan next;
         if (!_awaitingData)
@@ -73,10 +109,18 @@ internal sealed class KeepAliveMonitor : IDisposable
         }
         else
         {
-            _onTimeout(_timeout);
+            _onTimeout(_checkTimeout, _asked);
             return;
         }
 
+        _asked = false;
+        Arm(next);
+    }
+
+    private void Arm(TimeSpan next)
+    {
+        _checkAt = _time.GetTimestamp() + (long)(next.Ticks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+        _checkTimeout = next;
         try
         {
             _timer.Change(next, Timeout.InfiniteTimeSpan);

@@ -26,8 +26,8 @@ internal sealed class SessionHealth : IAsyncDisposable
         var time = options.TimeProvider;
         if (keepAliveLink is not null)
         {
-            _keepAlive = new KeepAliveMonitor(keepAliveLink, options.KeepAliveInterval, options.KeepAliveTimeout, time, timeout =>
-                onDead(DisconnectReason.KeepAliveTimeout, new TimeoutException(SR.Format(SR.KeepAliveTimedOut, Describe.Duration(timeout)))));
+            _keepAlive = new KeepAliveMonitor(keepAliveLink, options.KeepAliveInterval, options.KeepAliveTimeout, time, (timeout, asked) =>
+                onDead(DisconnectReason.KeepAliveTimeout, new TimeoutException(SR.Format(asked ? SR.KeepAliveCheckFailed : SR.KeepAliveTimedOut, Describe.Duration(timeout)))));
         }
 
         if (options.InactivityTimeout is { } inactivity)
@@ -38,9 +38,19 @@ internal sealed class SessionHealth : IAsyncDisposable
 
         if (options.Heartbeat is { } heartbeat)
         {
-            _heartbeat = new HeartbeatMonitor(heartbeat, time, sendText, timeout =>
-                onDead(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(SR.HeartbeatTimedOut, Describe.Duration(timeout)))));
+            _heartbeat = new HeartbeatMonitor(heartbeat, time, sendText, (timeout, asked) =>
+                onDead(DisconnectReason.HeartbeatTimeout, new TimeoutException(SR.Format(asked ? SR.HeartbeatCheckFailed : SR.HeartbeatTimedOut, Describe.Duration(timeout)))));
         }
+    }
+
+    /// <summary>The network changed under the session: check the link now with the detectors that can (the client's own
+    /// keep-alive pings, the heartbeat sends its message), each with at most <paramref name="deadline"/>.</summary>
+    /// <returns>Whether any detector could check (the runtime's keep-alive cannot be asked for a ping).</returns>
+    public bool CheckNow(TimeSpan deadline)
+    {
+        _keepAlive?.CheckNow(deadline);
+        _heartbeat?.CheckNow(deadline);
+        return _keepAlive is not null || _heartbeat is not null;
     }
 
     /// <summary>The queue flows: the heartbeat starts.</summary>

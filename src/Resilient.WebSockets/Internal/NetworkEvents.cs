@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.NetworkInformation;
 
 namespace Resilient.WebSockets.Internal;
@@ -8,58 +9,76 @@ internal interface INetworkEvents
     /// <summary>Calls <paramref name="callback"/> whenever the OS reports that a network became available again, on a
     /// thread of its own, until the returned handle is disposed.</summary>
     IDisposable OnAvailable(Action callback);
+
+    /// <summary>Calls <paramref name="callback"/> whenever the OS reports that an address of a network interface changed
+    /// (one came or went: Wi-Fi to mobile, a VPN, a lease), on a thread of its own, until the handle is disposed.</summary>
+    IDisposable OnAddressChanged(Action callback);
 }
 
-/// <summary>The OS's reports, through <see cref="NetworkChange"/>: one handler for the process (attached with the first
-/// subscriber), fanned out to every client's callback, so that many clients cost one subscription each in a dictionary,
-/// not a longer delegate chain on a static event.</summary>
+/// <summary>The OS's reports, through <see cref="NetworkChange"/>: one handler per event for the process (attached with
+/// the first subscriber), fanned out to every client's callback, so that many clients cost one entry each in a
+/// dictionary, not a longer delegate chain on a static event.</summary>
 internal sealed class SystemNetworkEvents : INetworkEvents
 {
     public static readonly SystemNetworkEvents Instance = new();
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Subscription, Action> _callbacks = new();
-    private readonly object _gate = new();
-    private bool _attached;
-    private bool _unsupported;
-
-    public IDisposable OnAvailable(Action callback)
+    private readonly Fanout _available = new(handler => NetworkChange.NetworkAvailabilityChanged += (_, e) =>
     {
-        lock (_gate)
+        if (e.IsAvailable)
         {
-            if (!_attached && !_unsupported)
+            handler();
+        }
+    });
+
+    private readonly Fanout _addressChanged = new(handler => NetworkChange.NetworkAddressChanged += (_, _) => handler());
+
+    public IDisposable OnAvailable(Action callback) => _available.Add(callback);
+
+    public IDisposable OnAddressChanged(Action callback) => _addressChanged.Add(callback);
+
+    /// <summary>One OS event, attached once, calling every subscriber's callback (the clients' own: they only cancel a
+    /// wait or start a check).</summary>
+    private sealed class Fanout(Action<Action> attach)
+    {
+        private readonly ConcurrentDictionary<Subscription, Action> _callbacks = new();
+        private readonly object _gate = new();
+        private bool _attached;
+        private bool _unsupported;
+
+        public IDisposable Add(Action callback)
+        {
+            lock (_gate)
             {
-                try
+                if (!_attached && !_unsupported)
                 {
-                    NetworkChange.NetworkAvailabilityChanged += OnAvailabilityChanged;
-                    _attached = true;
+                    try
+                    {
+                        attach(Raise);
+                        _attached = true;
+                    }
+                    catch (PlatformNotSupportedException)
+                    {
+                        _unsupported = true; // no reports on this platform: nothing happens early
+                    }
                 }
-                catch (PlatformNotSupportedException)
-                {
-                    _unsupported = true; // no reports on this platform: the backoff runs its course
-                }
+            }
+
+            var subscription = new Subscription(this);
+            _callbacks[subscription] = callback;
+            return subscription;
+        }
+
+        private void Raise()
+        {
+            foreach (var callback in _callbacks.Values)
+            {
+                callback();
             }
         }
 
-        var subscription = new Subscription(this);
-        _callbacks[subscription] = callback;
-        return subscription;
-    }
-
-    private void OnAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
-    {
-        if (!e.IsAvailable)
+        private sealed class Subscription(Fanout owner) : IDisposable
         {
-            return;
+            public void Dispose() => owner._callbacks.TryRemove(this, out _);
         }
-
-        foreach (var callback in _callbacks.Values)
-        {
-            callback(); // the clients' own wake-ups: they only cancel a wait
-        }
-    }
-
-    private sealed class Subscription(SystemNetworkEvents owner) : IDisposable
-    {
-        public void Dispose() => owner._callbacks.TryRemove(this, out _);
     }
 }

@@ -111,6 +111,10 @@ internal static class SR
     public const string ReconnectingNow = "Reconnecting now.";
     public const string StartCancelledAfterFailure =
         "StartAsync was cancelled before the first connection was made. The last attempt failed: {0}";
+    public const string KeepAliveCheckFailed =
+        "Nothing arrived within {0} of a ping sent when the network changed: the link is dead; the session was ended.";
+    public const string HeartbeatCheckFailed =
+        "No heartbeat reply within {0} of the heartbeat sent when the network changed: the link is dead; the session was ended.";
     public const string KeepAliveTimedOut =
         "Nothing arrived within {0} of a ping (options.KeepAliveTimeout): the link is dead; the session was ended.";
     public const string InactivityTimedOut =

@@ -28,7 +28,7 @@ public class HeartbeatMonitorTests
                 _sent.Writer.TryWrite(text);
                 return default;
             },
-            timeout => _timeouts.Writer.TryWrite(timeout));
+            (timeout, _) => _timeouts.Writer.TryWrite(timeout));
     }
 
     private async Task<string> NextSentAsync() => await _sent.Reader.ReadAsync().AsTask().WaitAsync(Timeout);

@@ -13,9 +13,61 @@ public sealed class KeepAliveMonitorTests
     private readonly FakeTimeProvider _time = new();
     private readonly FakeLink _link = new();
     private readonly List<TimeSpan> _timeouts = [];
+    private readonly List<bool> _asked = [];
 
     private KeepAliveMonitor Start(TimeSpan interval, TimeSpan timeout) =>
-        new(_link, interval, timeout, _time, t => _timeouts.Add(t));
+        new(_link, interval, timeout, _time, (t, asked) =>
+        {
+            _timeouts.Add(t);
+            _asked.Add(asked);
+        });
+
+    [Fact]
+    public void CheckNow_PingsAtOnce_AndASilentLinkTimesOutAfterTheShortDeadline()
+    {
+        using var sut = Start(Interval, Timeout);
+        var deadline = TimeSpan.FromSeconds(1);
+
+        sut.CheckNow(deadline);
+
+        Assert.Equal(1, _link.Pings);
+        _time.Advance(deadline - TimeSpan.FromTicks(1));
+        Assert.Empty(_timeouts);
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal([deadline], _timeouts);
+        Assert.Equal([true], _asked);
+    }
+
+    [Fact]
+    public void CheckNow_TheLinkAnswers_TheRegularScheduleGoesOn()
+    {
+        using var sut = Start(Interval, Timeout);
+        _link.AnswerEveryPing = true;
+
+        _time.Advance(TimeSpan.FromSeconds(3));
+        sut.CheckNow(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, _link.Pings);
+        _time.Advance(TimeSpan.FromSeconds(1)); // alive: the next ping one interval after this check
+        _time.Advance(Interval - Timeout);
+
+        Assert.Equal(2, _link.Pings);
+        Assert.Empty(_timeouts);
+    }
+
+    [Fact]
+    public void CheckNow_WhileAPingAwaitsDataDueSooner_ChangesNothing()
+    {
+        using var sut = Start(Interval, Timeout);
+        _time.Advance(Interval);
+        _time.Advance(Timeout - TimeSpan.FromSeconds(1)); // the check of that ping is 1 s away
+
+        sut.CheckNow(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(1, _link.Pings);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([Timeout], _timeouts);
+        Assert.Equal([false], _asked);
+    }
 
     [Fact]
     public void QuietLinkThatAnswers_PingsEveryIntervalAndNeverTimesOut()

@@ -13,6 +13,7 @@ public sealed class NetworkChangeTests
     private readonly TestTimeProvider _time = new();
     private readonly InMemoryConnector _connector = new() { AnswerCloses = true }; // so that dispose needs no clock
     private readonly FakeNetworkEvents _network = new();
+    private readonly InMemoryConnector _heartbeatConnector = new(); // its server ends read what the client sends
 
     private ReconnectingWebSocket CreateSut(bool watch = true) => TestClients.Create(_connector, _time, o =>
     {
@@ -85,44 +86,117 @@ public sealed class NetworkChangeTests
         Assert.Equal(0, _network.Subscribers);
     }
 
+    [Fact]
+    public async Task AddressChanged_WhileConnected_TheHeartbeatChecksTheLinkAtOnce_AndASilentLinkEndsWithinTheShortDeadline()
+    {
+        var sut = CreateHeartbeatSut();
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync();
+        var server = await _heartbeatConnector.AcceptAsync();
+
+        _network.RaiseAddressChanged();
+
+        Assert.Equal("ping", await server.ReceiveTextAsync()); // now, not after the 60 s interval
+        await _time.AdvanceWhenWaitingAsync(Resilient.WebSockets.Connection.ConnectionSupervisor.NetworkCheckTimeout);
+        await probe.WaitForDisconnectsAsync(1);
+        var ended = probe.Disconnects[0];
+        Assert.Equal(DisconnectReason.HeartbeatTimeout, ended.Reason);
+        Assert.Contains("sent when the network changed", ended.Exception!.Message, StringComparison.Ordinal);
+        server.Kill();
+        await sut.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AddressChanged_TheLinkAnswers_TheSessionLivesOn()
+    {
+        var sut = CreateHeartbeatSut(publishReplies: true);
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync();
+        var server = await _heartbeatConnector.AcceptAsync();
+
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(60)); // the first interval's wait, cut short below
+        _network.RaiseAddressChanged();
+        Assert.Equal("ping", await server.ReceiveTextAsync());
+        await server.SendTextAsync("pong");
+        await probe.WaitForMessagesAsync(1);
+        await _time.AdvanceWhenWaitingAsync(TimeSpan.FromSeconds(60)); // the next interval's wait: the reply was taken, the schedule goes on
+
+        Assert.Equal("ping", await server.ReceiveTextAsync());
+        Assert.Empty(probe.Disconnects);
+        Assert.True(sut.IsConnected);
+        server.Kill();
+        await sut.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AddressChanged_WatchOff_NothingIsChecked()
+    {
+        var sut = CreateHeartbeatSut(watch: false);
+        await sut.StartAsync();
+        var server = await _heartbeatConnector.AcceptAsync();
+
+        _network.RaiseAddressChanged();
+        await sut.SendAsync("marker");
+
+        Assert.Equal("marker", await server.ReceiveTextAsync()); // no ping went before it
+        server.Kill();
+        await sut.DisposeAsync();
+    }
+
+    private ReconnectingWebSocket CreateHeartbeatSut(bool watch = true, bool publishReplies = false) => TestClients.Create(_heartbeatConnector, _time, o =>
+    {
+        o.WatchNetworkChanges = watch;
+        o.NetworkEvents = _network;
+        o.Heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromSeconds(60), Timeout = TimeSpan.FromSeconds(30), PublishReplies = publishReplies };
+    });
+
     private sealed class FakeNetworkEvents : INetworkEvents
     {
-        private readonly List<Action> _callbacks = [];
+        private readonly List<Action> _available = [];
+        private readonly List<Action> _addressChanged = [];
 
         public int Subscribers
         {
             get
             {
-                lock (_callbacks)
+                lock (_available)
                 {
-                    return _callbacks.Count;
+                    return _available.Count;
                 }
             }
         }
 
-        public IDisposable OnAvailable(Action callback)
+        public IDisposable OnAvailable(Action callback) => Add(_available, callback);
+
+        public IDisposable OnAddressChanged(Action callback) => Add(_addressChanged, callback);
+
+        /// <summary>Calls every subscriber on a thread of its own, as the OS's reports come.</summary>
+        public void RaiseAvailable() => Raise(_available);
+
+        public void RaiseAddressChanged() => Raise(_addressChanged);
+
+        private static Remove Add(List<Action> callbacks, Action callback)
         {
-            lock (_callbacks)
+            lock (callbacks)
             {
-                _callbacks.Add(callback);
+                callbacks.Add(callback);
             }
 
             return new Remove(() =>
             {
-                lock (_callbacks)
+                lock (callbacks)
                 {
-                    _callbacks.Remove(callback);
+                    callbacks.Remove(callback);
                 }
             });
         }
 
-        /// <summary>Calls every subscriber on a thread of its own, as the OS's reports come.</summary>
-        public void RaiseAvailable()
+        private static void Raise(List<Action> list)
         {
             Action[] callbacks;
-            lock (_callbacks)
+            lock (list)
             {
-                callbacks = [.. _callbacks];
+                callbacks = [.. list];
             }
 
             Task.Run(() =>
