@@ -76,7 +76,7 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
         await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            if (_closeWritten || !_framing)
+            if (_closeWritten || !_framing || Volatile.Read(ref _disposed) != 0)
             {
                 return;
             }
@@ -104,6 +104,7 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfDisposed();
             if (hold && _count + buffer.Length <= BufferSize)
             {
                 _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -133,6 +134,7 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfDisposed();
             await FlushBufferAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -172,6 +174,7 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
         _writeLock.Wait();
         try
         {
+            ThrowIfDisposed();
             if (_count > 0)
             {
                 _inner.Write(_buffer!, 0, _count);
@@ -198,7 +201,8 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _inner.Dispose();
-            // A buffer still held (a batch cut short) goes back only if no write holds the lock; otherwise it is left to the GC.
+            // A buffer still held (a batch cut short) goes back only if no write holds the lock; otherwise it is left to
+            // the GC. The lock is given back: a write that comes later (the send loop, a ping) must fail, not wait for ever.
             if (_writeLock.Wait(0))
             {
                 var buffer = Interlocked.Exchange(ref _buffer, null);
@@ -206,11 +210,16 @@ internal sealed class CoalescingStream : Stream, Health.IKeepAliveLink
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
+
+                Volatile.Write(ref _count, 0);
+                _writeLock.Release();
             }
         }
 
         base.Dispose(disposing);
     }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     private async ValueTask FlushBufferAsync(CancellationToken cancellationToken)
     {

@@ -44,6 +44,26 @@ public sealed class CoalescingStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposed_AWriteThatComesLater_FailsInsteadOfWaitingForever()
+    {
+        // The socket is aborted (the stream disposed) while the send loop is between two writes: its next write, flush
+        // or ping must fail at once, or the session never ends (found with a server that drops links mid-burst).
+        _sut.BeginFrames();
+        _sut.BufferNextWrite();
+        await _sut.WriteAsync(new byte[] { 0x81, 0x80, 0, 0, 0, 0 }); // held
+        _sut.Dispose();
+
+        var write = _sut.WriteAsync(new byte[] { 0x81, 0x80, 0, 0, 0, 0 }).AsTask();
+        var flush = _sut.FlushBatchAsync(CancellationToken.None).AsTask();
+        var ping = _sut.WritePingAsync().AsTask();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => write.WaitAsync(Testing.ClientProbe.DefaultTimeout));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => flush.WaitAsync(Testing.ClientProbe.DefaultTimeout));
+        await ping.WaitAsync(Testing.ClientProbe.DefaultTimeout); // a ping after the end does nothing
+        Assert.Equal(0, _sut.Buffered);
+    }
+
+    [Fact]
     public async Task WriteAsync_NotAnnounced_EveryFrameIsExactlyOneWrite()
     {
         // Guards the runtime behaviour coalescing relies on: one WriteAsync per frame.
