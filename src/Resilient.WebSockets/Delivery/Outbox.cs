@@ -499,7 +499,7 @@ internal sealed class Outbox : IDisposable
     private void OnTimer()
     {
         List<ReliableMessage>? givenUp = null;
-        bool resend = false;
+        List<(string Id, int Attempt)>? resent = null;
         lock (_gate)
         {
             _timerDue = long.MaxValue;
@@ -527,9 +527,8 @@ internal sealed class Outbox : IDisposable
                         continue;
                     }
 
-                    Log.ReliableResending(_logger, _name, head.Id, Describe.Duration(_options.AckTimeout), head.Attempts + 1, _options.MaxAttempts);
+                    (resent ??= []).Add((head.Id, head.Attempts + 1)); // logged after the lock: a logger is user code
                     MakeDue(head);
-                    resend = true;
                 }
             }
 
@@ -545,8 +544,13 @@ internal sealed class Outbox : IDisposable
         }
 
         Finish(givenUp);
-        if (resend)
+        if (resent is not null)
         {
+            foreach (var (id, attempt) in resent)
+            {
+                Log.ReliableResending(_logger, _name, id, Describe.Duration(_options.AckTimeout), attempt, _options.MaxAttempts);
+            }
+
             _wakeSender();
         }
     }

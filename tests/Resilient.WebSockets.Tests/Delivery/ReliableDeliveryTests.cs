@@ -169,6 +169,40 @@ public sealed class ReliableDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AckTimeout_TheResendIsLoggedOutsideTheOutboxLock()
+    {
+        // The logger is user code: from another thread it asks the client something that takes the outbox's lock.
+        ReconnectingWebSocket? client = null;
+        var answered = new List<bool>();
+        var loggers = new CapturingLoggerFactory(line =>
+        {
+            if (line.EventId.Id == 202)
+            {
+                lock (answered)
+                {
+                    answered.Add(Task.Run(() => client!.OutboxCount).Wait(TimeSpan.FromSeconds(5)));
+                }
+            }
+        });
+        client = TestClients.Create(_connector, _time, o => o.Delivery = new DeliveryOptions { ReadAck = ReadAck, AckTimeout = AckTimeout }, loggers);
+        _clients.Add(client);
+        await client.StartAsync();
+        var server = await AcceptAsync();
+
+        var send = client.SendReliableAsync("m1|hello", "m1").AsTask();
+        await server.ReceiveTextAsync();
+        await _time.AdvanceWhenWaitingAsync(AckTimeout);
+        Assert.Equal("m1|hello", await server.ReceiveTextAsync());
+
+        lock (answered)
+        {
+            Assert.Equal([true], answered);
+        }
+
+        Assert.False(send.IsCompleted);
+    }
+
+    [Fact]
     public async Task Rejected_FaultsWithTheServersReason_AndIsNeverWrittenAgain()
     {
         var sut = CreateSut();
