@@ -2,11 +2,13 @@
 # Runs the unit tests and the integration tests (real Kestrel, real ClientWebSocket) on net8.0, which the library
 # targets but this machine has no runtime for: it restores the net8 runtime packs (Microsoft.NETCore.App and
 # Microsoft.AspNetCore.App) from NuGet, lays out a private .NET root with them beside the installed runtimes, and runs
-# `dotnet test` against that root. Usage: eng/test-net8.sh [unit|integration|all] (default: all).
+# `dotnet test` against that root. Usage: eng/test-net8.sh [unit|integration|all] [dotnet test arguments...]
+# (default: all), e.g. eng/test-net8.sh integration --filter FlowControlTests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which=${1:-all}
+shift || true
 case "$which" in
   unit) projects=(tests/Resilient.WebSockets.Tests) ;;
   integration) projects=(tests/Resilient.WebSockets.IntegrationTests) ;;
@@ -65,6 +67,6 @@ settings="$root/net8.runsettings"
 printf '<RunSettings><RunConfiguration><DotNetHostPath>%s</DotNetHostPath></RunConfiguration></RunSettings>\n' "$root/dotnet" > "$settings"
 status=0
 for project in "${projects[@]}"; do
-  DOTNET_ROOT="$root" "$root/dotnet" test "$project" -p:TestTargetFramework=net8.0 --settings "$settings" || status=1
+  DOTNET_ROOT="$root" "$root/dotnet" test "$project" -p:TestTargetFramework=net8.0 --settings "$settings" "$@" || status=1
 done
 exit $status
