@@ -221,6 +221,7 @@ public sealed partial class ReconnectingWebSocket
     private async ValueTask ReliableAsync(Outbox outbox, byte[] data, WebSocketMessageType messageType, string messageId, bool waitForAck, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _events.Pump.WaitForRoom(); // bounds the reports still waiting for the observers (see EventPump)
         var message = await outbox.AcceptAsync(messageId, messageType, data, waitForAck, cancellationToken).ConfigureAwait(false);
         if (message.Outcome is not { } outcome)
         {

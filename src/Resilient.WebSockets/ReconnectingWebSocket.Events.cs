@@ -10,6 +10,11 @@ namespace Resilient.WebSockets;
 /// returns at once, and its task completes after the observer has returned. So never block an observer on such a
 /// task (<c>.Wait()</c>, <c>.Result</c>): that is the one way to hang the client. An observer that throws is logged,
 /// stays subscribed, and affects no other observer.
+/// <para>Observers slower than the events (a million drops from a tight loop of <c>TryEnqueue</c>, a server flooding a
+/// full receive buffer) cannot make the client's memory grow without bound: while more than 4096 events wait for them,
+/// a send (or the receive loop) waits until half of those are delivered. It never waits when called from an observer,
+/// nor for observers that have made no progress for about 100 ms (so an observer waiting on a lock your sending thread
+/// holds slows that thread down once, and does not hang it).</para>
 /// </remarks>
 public sealed partial class ReconnectingWebSocket
 {

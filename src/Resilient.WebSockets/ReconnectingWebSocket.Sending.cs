@@ -39,6 +39,7 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
         if (_sender.Refuse(WebSocketMessageType.Text, text.Length) is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -68,6 +69,7 @@ public sealed partial class ReconnectingWebSocket
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
         if (_sender.Refuse(messageType, data.Length) is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -88,6 +90,7 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
+        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
         return _sender.Refuse(WebSocketMessageType.Text, text.Length) is null && _sender.TryEnqueue(TextPayload(text));
     }
 
@@ -104,6 +107,7 @@ public sealed partial class ReconnectingWebSocket
             return false;
         }
 
+        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
         return _sender.Refuse(messageType, data.Length) is null && _sender.TryEnqueue(Payloads.Copy(data, messageType));
     }
 

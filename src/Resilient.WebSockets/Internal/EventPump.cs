@@ -15,12 +15,35 @@ namespace Resilient.WebSockets.Internal;
 /// <c>DisposeAsync</c>) only posts more events: they are delivered after the current one, never inside it.</para>
 /// <para>A barrier (<see cref="PostBarrier"/>) holds back every later event until its task completes: the client uses
 /// it to publish a session's <c>Disconnected</c> only after that session's last message reached the observers.</para>
+/// <para>Memory stays bounded when events come faster than the observers take them (a million drops from a producer in a
+/// tight loop, a hostile server's flood of messages the receive buffer drops): the code that causes events calls
+/// <see cref="WaitForRoom"/> where it holds no lock, and waits there while more than <see cref="MaxPending"/> events
+/// wait. It never waits on a thread that is delivering events (an observer that sends), nor while the pump is held back
+/// by a barrier, nor for observers that make no progress (a stuck observer, or one waiting on a lock the sender holds,
+/// would otherwise hang the sender): those cases post on, as before.</para>
 /// </remarks>
 internal sealed class EventPump
 {
+    /// <summary>How many events may wait for the observers before a thread that causes more is made to wait.</summary>
+    public const int MaxPending = 4096;
+
+    /// <summary>How long (in rounds of <see cref="WaitForRoom"/>, about a millisecond each) the observers may make no
+    /// progress before a waiting thread gives up waiting for them.</summary>
+    private const int StallRounds = 100;
+
+    /// <summary>Set on a thread while it delivers events of any pump: such a thread never waits for room.</summary>
+    [ThreadStatic]
+    private static bool t_delivering;
+
     private readonly ConcurrentQueue<Item> _items = new();
     private readonly Action _resume;
     private int _draining;
+    private long _posted;
+    private long _delivered;
+    private long _stalledAt = -1;
+    private int _waiting;
+    private long _waitCount;
+    private volatile bool _parked;
 
     public EventPump() => _resume = Drain;
 
@@ -57,8 +80,63 @@ internal sealed class EventPump
         }
     }
 
+    /// <summary>Events posted and not yet delivered (held behind a barrier included).</summary>
+    public long Pending => Volatile.Read(ref _posted) - Volatile.Read(ref _delivered);
+
+    /// <summary>Threads waiting in <see cref="WaitForRoom"/> now (for tests).</summary>
+    internal int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>How many times a thread began to wait in <see cref="WaitForRoom"/> (for tests).</summary>
+    internal long WaitCount => Volatile.Read(ref _waitCount);
+
+    /// <summary>True while a barrier holds the pump back (for tests).</summary>
+    internal bool IsParked => _parked;
+
+    /// <summary>
+    /// Called where the caller holds none of the client's locks, before it does what may post events (a send, a
+    /// receive): while more than <see cref="MaxPending"/> events wait for the observers, waits until half of them are
+    /// delivered. Returns at once on a thread delivering events, while a barrier holds the pump back, and when the
+    /// observers made no progress for about <see cref="StallRounds"/> milliseconds (then also later, until they do).
+    /// </summary>
+    public void WaitForRoom()
+    {
+        if (Pending <= MaxPending || t_delivering || _parked || Volatile.Read(ref _stalledAt) == Volatile.Read(ref _delivered))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _waiting);
+        Interlocked.Increment(ref _waitCount);
+        try
+        {
+            long seen = Volatile.Read(ref _delivered);
+            int idle = 0;
+            while (Pending > MaxPending / 2 && !_parked)
+            {
+                // Yield first (the observers may be on the other core), then sleep a millisecond a round.
+                Thread.Sleep(idle < 10 ? 0 : 1);
+                long delivered = Volatile.Read(ref _delivered);
+                if (delivered != seen)
+                {
+                    seen = delivered;
+                    idle = 0;
+                }
+                else if (++idle == StallRounds + 10)
+                {
+                    Volatile.Write(ref _stalledAt, delivered);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
     private void Enqueue(Item item)
     {
+        Interlocked.Increment(ref _posted);
         _items.Enqueue(item);
         if (TryAcquire())
         {
@@ -71,34 +149,47 @@ internal sealed class EventPump
     /// <summary>Runs the queue; only the holder of <see cref="_draining"/> calls this, so items run one at a time.</summary>
     private void Drain()
     {
-        while (true)
+        _parked = false;
+        bool outer = t_delivering;
+        t_delivering = true;
+        try
         {
-            while (_items.TryPeek(out var item))
+            while (true)
             {
-                if (item.Barrier is { IsCompleted: false } barrier)
+                while (_items.TryPeek(out var item))
                 {
-                    // Still the drainer: resume when the barrier falls, with everything behind it still queued in order.
-                    barrier.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume);
+                    if (item.Barrier is { IsCompleted: false } barrier)
+                    {
+                        // Still the drainer: resume when the barrier falls, with everything behind it still queued in order.
+                        _parked = true;
+                        barrier.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume);
+                        return;
+                    }
+
+                    _items.TryDequeue(out _);
+                    switch (item.Work)
+                    {
+                        case Action action:
+                            action();
+                            break;
+                        case IPumpTarget target:
+                            target.Deliver(item.Value!);
+                            break;
+                    }
+
+                    Volatile.Write(ref _delivered, _delivered + 1); // one drainer at a time: the only writer
+                }
+
+                Volatile.Write(ref _draining, 0);
+                if (_items.IsEmpty || !TryAcquire())
+                {
                     return;
                 }
-
-                _items.TryDequeue(out _);
-                switch (item.Work)
-                {
-                    case Action action:
-                        action();
-                        break;
-                    case IPumpTarget target:
-                        target.Deliver(item.Value!);
-                        break;
-                }
             }
-
-            Volatile.Write(ref _draining, 0);
-            if (_items.IsEmpty || !TryAcquire())
-            {
-                return;
-            }
+        }
+        finally
+        {
+            t_delivering = outer;
         }
     }
 

@@ -41,6 +41,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly MessageDispatcher _dispatcher;
     private readonly SessionHealth _health;
     private readonly Delivery.IncomingFilter? _incoming;
+    private readonly Internal.EventPump? _events;
     private readonly MessageAssembler _assembler;
     private readonly TimeProvider _time;
     private readonly int _maxMessageSize;
@@ -54,8 +55,9 @@ internal sealed class ReceiveLoop : IDisposable
     private bool _ended;
     private CancellationToken _aborted;
 
-    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name, Delivery.IncomingFilter? incoming = null)
+    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name, Delivery.IncomingFilter? incoming = null, Internal.EventPump? events = null)
     {
+        _events = events;
         _socket = socket;
         _dispatcher = dispatcher;
         _health = health;
@@ -113,6 +115,9 @@ internal sealed class ReceiveLoop : IDisposable
         {
             while (true)
             {
+                // A flood of messages the receive buffer drops reports each drop: while the observers of Dropped are far
+                // behind, reading waits for them (the server then waits for TCP), so their backlog stays bounded.
+                _events?.WaitForRoom();
                 var result = await _socket.ReceiveAsync(_assembler.GetReceiveBuffer(), CancellationToken.None).ConfigureAwait(false);
                 _health.OnActivity();
                 if (result.MessageType == WebSocketMessageType.Close)

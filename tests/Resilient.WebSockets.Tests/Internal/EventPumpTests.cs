@@ -139,6 +139,102 @@ public class EventPumpTests
         Assert.Equal(["x", "y"], target.Values);
     }
 
+    [Fact]
+    public async Task WaitForRoom_WhileObserversAreFarBehind_HoldsTheProducerSoTheBacklogStaysBounded()
+    {
+        const int Total = 5 * EventPump.MaxPending;
+        long peak = 0;
+        using var producerDone = new ManualResetEventSlim();
+
+        // The observers are behind until the producer is made to wait (without the bound: until it has posted everything).
+        _pump.Post(() => SpinWait.SpinUntil(() => _pump.Waiting > 0 || producerDone.IsSet, Timeout));
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (int i = 0; i < Total; i++)
+            {
+                _pump.WaitForRoom();
+                _pump.Post(() => peak = Math.Max(peak, _pump.Pending));
+            }
+
+            producerDone.Set();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        await producer.WaitAsync(Timeout);
+        await _pump.WhenDelivered().WaitAsync(Timeout);
+
+        Assert.True(_pump.WaitCount > 0, "the producer never waited");
+        Assert.InRange(peak, 1, EventPump.MaxPending + 1);
+    }
+
+    [Fact]
+    public async Task WaitForRoom_ForAnObserverThatMakesNoProgress_GivesUpOnceAndDoesNotHangTheProducer()
+    {
+        const int Total = 3 * EventPump.MaxPending;
+        int delivered = 0;
+        using var producerDone = new ManualResetEventSlim();
+
+        // Stuck until the producer has finished: an observer waiting on something the producing thread holds.
+        _pump.Post(() => producerDone.Wait(Timeout));
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (int i = 0; i < Total; i++)
+            {
+                _pump.WaitForRoom();
+                _pump.Post(() => delivered++);
+            }
+
+            producerDone.Set();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        await producer.WaitAsync(Timeout);
+        await _pump.WhenDelivered().WaitAsync(Timeout);
+
+        Assert.True(producerDone.IsSet);
+        Assert.Equal(Total, delivered);
+        Assert.Equal(1, _pump.WaitCount); // it waited once, gave up, and did not wait again while nothing moved
+    }
+
+    [Fact]
+    public async Task WaitForRoom_OnTheThreadDeliveringEvents_ReturnsAtOnce()
+    {
+        _pump.Post(() =>
+        {
+            for (int i = 0; i < 2 * EventPump.MaxPending; i++)
+            {
+                _pump.Post(() => { });
+            }
+
+            _pump.WaitForRoom(); // an observer that sends: waiting for itself would hang
+            Record("returned");
+        });
+
+        await _pump.WhenDelivered().WaitAsync(Timeout);
+
+        Assert.Equal(["returned"], Seen);
+        Assert.Equal(0, _pump.WaitCount);
+    }
+
+    [Fact]
+    public async Task WaitForRoom_WhileABarrierHoldsThePumpBack_ReturnsAtOnce()
+    {
+        var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pump.PostBarrier(barrier.Task);
+        for (int i = 0; i < 2 * EventPump.MaxPending; i++)
+        {
+            _pump.Post(() => { });
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => _pump.IsParked, Timeout));
+
+        // The barrier waits for Messages' observers; one of them may be the thread sending here.
+        _pump.WaitForRoom();
+
+        Assert.Equal(0, _pump.WaitCount);
+        barrier.SetResult();
+        await _pump.WhenDelivered().WaitAsync(Timeout);
+        Assert.Equal(0, _pump.Pending);
+    }
+
     private sealed class RecordingTarget : IPumpTarget
     {
         public List<object> Values { get; } = [];
