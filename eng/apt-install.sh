@@ -5,5 +5,9 @@
 set -euo pipefail
 run() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 export DEBIAN_FRONTEND=noninteractive
-run apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
-  || { run apt-get update >/dev/null && run apt-get install -y --no-install-recommends "$@" >/dev/null; }
+# Tests install what they need in parallel (tinyproxy, iptables): one apt-get at a time, and each waits for dpkg's lock.
+exec 9>"${TMPDIR:-/tmp}/resilient-websockets-apt.lock"
+flock 9
+apt=(apt-get -o DPkg::Lock::Timeout=120)
+run "${apt[@]}" install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+  || { run "${apt[@]}" update >/dev/null && run "${apt[@]}" install -y --no-install-recommends "$@" >/dev/null; }

@@ -20,12 +20,29 @@ public class DeadPeerDetectionTests
     public static TheoryData<string> KeepAlives => ["client's"];
 #endif
 
-    private static ReconnectingWebSocketOptions Options(BlackholeProxy proxy, string keepAlive = "client's") => new()
+    /// <summary>Where the runtime's keep-alive is in charge instead of the client's own: an app that changes the keep-alive
+    /// interval, and HTTP/2 (which frames the data itself). On net9 and later the runtime has a pong timeout; on net8 the
+    /// client bounds unacknowledged data with the OS's TCP user timeout (Linux) instead.</summary>
+    public static TheoryData<string> RuntimeKeepAlives => ["app's interval", "HTTP/2"];
+
+    private static ReconnectingWebSocketOptions Options(BlackholeProxy proxy, string keepAlive = "client's") => Options(proxy.Port, keepAlive);
+
+    private static ReconnectingWebSocketOptions Options(int port, string keepAlive) => new()
     {
-        Uri = new Uri($"ws://127.0.0.1:{proxy.Port}/echo"),
+        Uri = new Uri($"ws://127.0.0.1:{port}/echo"),
+        ConfigureWebSocket = keepAlive switch
+        {
 #if NET9_0_OR_GREATER
-        ConfigureWebSocket = keepAlive == "runtime's" ? o => o.KeepAliveTimeout = Timeout - TimeSpan.FromMilliseconds(1) : null,
+            "runtime's" => o => o.KeepAliveTimeout = Timeout - TimeSpan.FromMilliseconds(1),
 #endif
+            "app's interval" => o => o.KeepAliveInterval = Interval - TimeSpan.FromMilliseconds(1),
+            "HTTP/2" => o =>
+            {
+                o.HttpVersion = System.Net.HttpVersion.Version20;
+                o.HttpVersionPolicy = System.Net.Http.HttpVersionPolicy.RequestVersionExact;
+            },
+            _ => null,
+        },
         KeepAliveInterval = Interval,
         KeepAliveTimeout = Timeout,
         ConnectTimeout = TimeSpan.FromSeconds(1),
@@ -101,9 +118,10 @@ public class DeadPeerDetectionTests
 
     [Theory]
     [MemberData(nameof(KeepAlives))]
+    [MemberData(nameof(RuntimeKeepAlives))]
     public async Task KeepAlive_QuietButHealthyLink_IsNeverTornDown(string keepAlive)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(http2Only: keepAlive == "HTTP/2");
         await using var proxy = BlackholeProxy.Start(server.Port);
         var options = Options(proxy, keepAlive);
         options.InactivityTimeout = null;
@@ -129,5 +147,36 @@ public class DeadPeerDetectionTests
         Assert.Empty(probe.Disconnects);
         Assert.True(client.IsConnected);
         Assert.Single(probe.Connects);
+    }
+
+    [Theory]
+    [MemberData(nameof(RuntimeKeepAlives))]
+    public async Task RuntimeKeepAlive_KernelDropsEveryPacket_LossIsKeepAliveTimeoutWithinIntervalPlusTimeoutOnEveryRuntime(string keepAlive)
+    {
+        // No user-space proxy: the kernel drops the packets, so nothing written is acknowledged (a cable pulled, a NAT
+        // that forgot the flow). net10: the runtime's pong timeout; net8 on Linux: the TCP user timeout the client sets.
+        await using var server = await TestServer.StartAsync(http2Only: keepAlive == "HTTP/2");
+        await using var client = new ReconnectingWebSocket(Options(server.Port, keepAlive));
+        using var probe = new ClientProbe(client);
+        await client.StartAsync();
+        await client.SendAsync("before");
+        await probe.WaitUntilAsync(p => p.Texts.Contains("before"), "the echo before the blackhole");
+
+        await using var blackhole = await KernelBlackhole.StartAsync(server.Port);
+        var clock = Stopwatch.StartNew();
+        await probe.WaitForDisconnectsAsync(1);
+        var detected = clock.Elapsed;
+
+        Assert.Equal(DisconnectReason.KeepAliveTimeout, probe.Disconnects[0].Reason);
+        Assert.True(detected <= Interval + Timeout + Margin, $"the dead link took {detected.TotalMilliseconds:F0} ms to detect");
+        if (Environment.Version.Major < 9)
+        {
+            Assert.Equal("Data written to the server went unacknowledged for 0.5 s (options.KeepAliveTimeout, enforced by the OS's TCP user timeout): the link is dead; the session was ended.", probe.Disconnects[0].Exception?.Message);
+        }
+
+        await blackhole.Resume();
+        await probe.WaitForConnectsAsync(2);
+        await client.SendAsync("after");
+        await probe.WaitUntilAsync(p => p.Texts.Contains("after"), "the echo after the link healed");
     }
 }

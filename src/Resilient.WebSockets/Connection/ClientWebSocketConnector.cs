@@ -30,6 +30,7 @@ namespace Resilient.WebSockets.Connection;
 internal sealed partial class ClientWebSocketConnector : ISocketConnector
 {
     private static readonly HttpRequestOptionsKey<StrongBox<CoalescingStream?>> StreamKey = new("Resilient.WebSockets.Stream");
+    private static readonly HttpRequestOptionsKey<int> TcpUserTimeoutKey = new("Resilient.WebSockets.TcpUserTimeout");
     private static readonly IWebProxy? DefaultProxy = DefaultProxyOfClientWebSocket();
 
     /// <summary>One handler for every client in the process, as a bare <see cref="ClientWebSocket"/> shares the runtime's:
@@ -85,11 +86,12 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
         }
 
         bool clientKeepAlive = http11 && KeepAlive.TakeOver(socket.Options, _options);
+        var tcpUserTimeout = KeepAlive.TcpUserTimeout(socket.Options, _options, clientKeepAlive);
         var handler = HandlerFor(socket.Options);
         var box = new StrongBox<CoalescingStream?>();
         try
         {
-            using var invoker = new AttemptInvoker(handler, box);
+            using var invoker = new AttemptInvoker(handler, box, tcpUserTimeout);
             await ConnectAsync(socket, uri, invoker, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
@@ -102,7 +104,7 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
 
         var coalescer = box.Value; // null when the connection is not HTTP/1.1
         coalescer?.BeginFrames();
-        return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive && coalescer is not null);
+        return new ConnectedSocket(socket, coalescer, KeepAlive.TimesOut(socket.Options), clientKeepAlive && coalescer is not null, tcpUserTimeout);
     }
 
     /// <summary>
@@ -223,6 +225,13 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
             try
             {
                 await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+
+                // Once connected: a raw option set before makes net8's connect to a DnsEndPoint refuse the socket
+                // ("invalid for use after a failed connection attempt"); the handshake is the first data it bounds.
+                if (context.InitialRequestMessage.Options.TryGetValue(TcpUserTimeoutKey, out int milliseconds))
+                {
+                    SetTcpUserTimeout(socket, milliseconds);
+                }
             }
             catch
             {
@@ -248,6 +257,16 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
             return ValueTask.FromResult<Stream>(stream);
         },
     };
+
+    /// <summary>Linux's <c>TCP_USER_TIMEOUT</c> (level <c>IPPROTO_TCP</c> = 6, option 18): the longest time, in
+    /// milliseconds, that written data may stay unacknowledged before the kernel ends the connection (ETIMEDOUT).</summary>
+    private static void SetTcpUserTimeout(Socket socket, int milliseconds)
+    {
+        const int IpProtoTcp = 6, TcpUserTimeout = 18;
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, milliseconds);
+        socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, value);
+    }
 
     /// <summary>What a handler of the client's own carries: the settings of <see cref="ClientWebSocketOptions"/> that the
     /// runtime only accepts without a custom invoker.</summary>
@@ -315,11 +334,16 @@ internal sealed partial class ClientWebSocketConnector : ISocketConnector
     }
 
     /// <summary>One attempt's invoker: it tags the handshake request, so the plaintext stream filter hands its stream to this attempt.</summary>
-    private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box) : HttpMessageInvoker(handler, disposeHandler: false)
+    private sealed class AttemptInvoker(HttpMessageHandler handler, StrongBox<CoalescingStream?> box, TimeSpan? tcpUserTimeout) : HttpMessageInvoker(handler, disposeHandler: false)
     {
         public override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             request.Options.Set(StreamKey, box);
+            if (tcpUserTimeout is { } timeout)
+            {
+                request.Options.Set(TcpUserTimeoutKey, (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue));
+            }
+
             return base.SendAsync(request, cancellationToken);
         }
     }

@@ -5,8 +5,9 @@ namespace Resilient.WebSockets.Connection;
 
 /// <summary>What a connect attempt made: the open socket, its coalescing transport (null on the runtime's own path or
 /// with a custom connector), whether the runtime aborts it when a pong is late, and whether the client's own keep-alive
-/// (<see cref="Health.KeepAliveMonitor"/> on the coalescer) replaces the runtime's.</summary>
-internal sealed record ConnectedSocket(WebSocket Socket, CoalescingStream? Coalescer, bool KeepAliveTimesOut, bool ClientKeepAlive = false)
+/// (<see cref="Health.KeepAliveMonitor"/> on the coalescer) replaces the runtime's, and the TCP user timeout set on its
+/// connection (<see cref="Health.KeepAlive.TcpUserTimeout"/>), if any.</summary>
+internal sealed record ConnectedSocket(WebSocket Socket, CoalescingStream? Coalescer, bool KeepAliveTimesOut, bool ClientKeepAlive = false, TimeSpan? TcpUserTimeout = null)
 {
     /// <summary>The handshake's HTTP version, when the socket says: a <see cref="ClientWebSocket"/> that collected the
     /// response details answers 101 on HTTP/1.1 and 200 on HTTP/2 (RFC 8441's extended CONNECT).</summary>

@@ -33,7 +33,7 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
         _context = context;
         StartedAt = context.TimeProvider.GetTimestamp();
         _writer = new SocketWriter(_socket, connected.Coalescer);
-        _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, connected.ClientKeepAlive ? connected.Coalescer : null, SendHeartbeatAsync, Abort);
+        _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, connected.ClientKeepAlive ? connected.Coalescer : null, SendHeartbeatAsync, Abort, connected.TcpUserTimeout);
         _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.TimeProvider, context.Logger, context.Name, context.Incoming, context.Events.Pump);
         _sender = new SendLoop(context.Sender.Queue, context.Outbox, _writer, OnWriteFailed, context.Logger, context.Name);
     }
@@ -161,7 +161,9 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
                     await CloseForOversizedMessageAsync().ConfigureAwait(false);
                     break;
                 default:
-                    RecordEnd(new DisconnectedInfo(_health.Classify(outcome.Exception!), null, null, outcome.Exception));
+                    RecordEnd(_health.IsTcpUserTimeout(outcome.Exception!, out var explained)
+                        ? new DisconnectedInfo(DisconnectReason.KeepAliveTimeout, null, null, explained)
+                        : new DisconnectedInfo(_health.Classify(outcome.Exception!), null, null, outcome.Exception));
                     AbortSocket(); // the socket is broken: a write stuck on it fails now instead of holding the session open
                     break;
             }
@@ -241,7 +243,11 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
     /// socket, which the receive loop reports (it fails on the same abort).</summary>
     private void OnWriteFailed(Exception exception)
     {
-        if (!_health.IsKeepAliveAbort(_socket))
+        if (_health.IsTcpUserTimeout(exception, out var explained))
+        {
+            Abort(DisconnectReason.KeepAliveTimeout, explained);
+        }
+        else if (!_health.IsKeepAliveAbort(_socket))
         {
             Abort(DisconnectReason.ConnectionLost, exception);
         }

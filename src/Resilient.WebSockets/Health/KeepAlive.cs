@@ -48,6 +48,39 @@ internal static class KeepAlive
         return true;
     }
 
+    /// <summary>
+    /// How long written data may stay unacknowledged by the peer's TCP before the kernel ends the connection
+    /// (<c>TCP_USER_TIMEOUT</c>, Linux only), or null when it is not set. It is set where nothing else finds a dead link
+    /// within the keep-alive's bounds: the client's own keep-alive is off for this socket (HTTP/2, or the app changed the
+    /// keep-alive) and the runtime's cannot time out (net8). The runtime's unsolicited pongs, every interval, are the data
+    /// that then goes unacknowledged on a dead link, so it ends within about interval + timeout.
+    /// </summary>
+    public static TimeSpan? TcpUserTimeout(ClientWebSocketOptions socket, ReconnectingWebSocketOptions options, bool clientKeepAlive)
+    {
+        if (!OperatingSystem.IsLinux() || clientKeepAlive || TimesOut(socket) || socket.KeepAliveInterval <= TimeSpan.Zero
+            || options.KeepAliveTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        return options.KeepAliveTimeout;
+    }
+
+    /// <summary>Whether <paramref name="exception"/> (or an exception inside it) is the kernel ending a connection whose
+    /// written data went unacknowledged for the <see cref="TcpUserTimeout"/>.</summary>
+    public static bool IsTcpUserTimeout(Exception? exception, bool tcpUserTimeout)
+    {
+        for (; tcpUserTimeout && exception is not null; exception = exception.InnerException)
+        {
+            if (exception is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether a socket configured with <paramref name="socket"/> is aborted by the runtime when a pong is late
     /// (read after the app's configuration, which may have changed the settings).</summary>
     public static bool TimesOut(ClientWebSocketOptions socket)

@@ -11,6 +11,7 @@ namespace Resilient.WebSockets.Health;
 internal sealed class SessionHealth : IAsyncDisposable
 {
     private readonly bool _keepAliveTimesOut;
+    private readonly TimeSpan? _tcpUserTimeout;
     private readonly KeepAliveMonitor? _keepAlive;
     private readonly InactivityMonitor? _inactivity;
     private readonly HeartbeatMonitor? _heartbeat;
@@ -20,9 +21,11 @@ internal sealed class SessionHealth : IAsyncDisposable
     /// <param name="keepAliveLink">The transport of the client's own keep-alive, when the connector turned the runtime's off for it.</param>
     /// <param name="sendText">Writes one text message ahead of the queue (the heartbeat).</param>
     /// <param name="onDead">Ends the session with a reason and the exception that explains it.</param>
-    public SessionHealth(ReconnectingWebSocketOptions options, bool keepAliveTimesOut, IKeepAliveLink? keepAliveLink, Func<string, CancellationToken, ValueTask> sendText, Action<DisconnectReason, Exception> onDead)
+    /// <param name="tcpUserTimeout">The TCP user timeout set on the connection (<see cref="KeepAlive.TcpUserTimeout"/>), if any.</param>
+    public SessionHealth(ReconnectingWebSocketOptions options, bool keepAliveTimesOut, IKeepAliveLink? keepAliveLink, Func<string, CancellationToken, ValueTask> sendText, Action<DisconnectReason, Exception> onDead, TimeSpan? tcpUserTimeout = null)
     {
         _keepAliveTimesOut = keepAliveTimesOut;
+        _tcpUserTimeout = tcpUserTimeout;
         var time = options.TimeProvider;
         if (keepAliveLink is not null)
         {
@@ -65,6 +68,23 @@ internal sealed class SessionHealth : IAsyncDisposable
 
     /// <summary>Why a receive failed (see <see cref="KeepAlive.Classify"/>).</summary>
     public DisconnectReason Classify(Exception exception) => KeepAlive.Classify(exception, _keepAliveTimesOut);
+
+    /// <summary>
+    /// Whether a failed receive or write is the OS's TCP user timeout ending a dead link (see
+    /// <see cref="KeepAlive.TcpUserTimeout"/>): then the reason is <see cref="DisconnectReason.KeepAliveTimeout"/>, and
+    /// <paramref name="explained"/> says it in one line, with the socket's error inside.
+    /// </summary>
+    public bool IsTcpUserTimeout(Exception exception, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Exception? explained)
+    {
+        if (_tcpUserTimeout is { } timeout && KeepAlive.IsTcpUserTimeout(exception, tcpUserTimeout: true))
+        {
+            explained = new TimeoutException(SR.Format(SR.TcpUserTimedOut, Describe.Duration(timeout)), exception);
+            return true;
+        }
+
+        explained = null;
+        return false;
+    }
 
     /// <summary>Whether a failed write is the runtime's keep-alive abort (see <see cref="KeepAlive.IsRuntimeAbort"/>):
     /// then the write does not decide the reason; the receive loop fails on the same abort and reports it.</summary>

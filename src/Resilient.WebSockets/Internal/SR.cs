@@ -117,6 +117,8 @@ internal static class SR
         "No heartbeat reply within {0} of the heartbeat sent when the network changed: the link is dead; the session was ended.";
     public const string KeepAliveTimedOut =
         "Nothing arrived within {0} of a ping (options.KeepAliveTimeout): the link is dead; the session was ended.";
+    public const string TcpUserTimedOut =
+        "Data written to the server went unacknowledged for {0} (options.KeepAliveTimeout, enforced by the OS's TCP user timeout): the link is dead; the session was ended.";
     public const string InactivityTimedOut =
         "No message arrived for {0} (options.InactivityTimeout); the session was ended.";
     public const string HeartbeatTimedOut =

@@ -13,8 +13,6 @@ namespace Resilient.WebSockets.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class TinyProxy : IAsyncDisposable
 {
-    private static readonly SemaphoreSlim Install = new(1, 1);
-    private static bool _installed;
 
     private readonly Process _process;
     private readonly string _directory;
@@ -33,7 +31,7 @@ public sealed class TinyProxy : IAsyncDisposable
     /// <summary>Starts a proxy on <paramref name="port"/> (0: a free one) and waits until it accepts connections.</summary>
     public static async Task<TinyProxy> StartAsync(int port = 0, (string User, string Password)? basicAuth = null)
     {
-        await EnsureInstalledAsync();
+        await EngScript.RunOnceAsync("install-tinyproxy.sh");
         if (port == 0)
         {
             using var probe = new TcpListener(IPAddress.Loopback, 0);
@@ -92,37 +90,6 @@ public sealed class TinyProxy : IAsyncDisposable
         catch (IOException)
         {
             // Left for the OS to clean up.
-        }
-    }
-
-    private static async Task EnsureInstalledAsync()
-    {
-        await Install.WaitAsync();
-        try
-        {
-            if (_installed)
-            {
-                return;
-            }
-
-            using var script = Process.Start(new ProcessStartInfo("bash", $"\"{Path.Combine(Repository.Root, "eng", "install-tinyproxy.sh")}\"")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            string errors = await script.StandardError.ReadToEndAsync();
-            await script.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-            if (script.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"eng/install-tinyproxy.sh failed ({script.ExitCode}): {errors}");
-            }
-
-            _installed = true;
-        }
-        finally
-        {
-            Install.Release();
         }
     }
 
