@@ -193,9 +193,20 @@ public sealed partial class ReconnectingWebSocket
     private async ValueTask<WebSocketMessage> RequestCoreAsync(RequestTable requests, byte[] wire, string correlationId, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var request = requests.Register(correlationId, timeout, () => SendAsync(wire, WebSocketMessageType.Text, CancellationToken.None).AsTask(), cancellationToken);
-        request.Track(SendAsync(wire, WebSocketMessageType.Text, cancellationToken).AsTask());
-        return await request.Response.Task.ConfigureAwait(false);
+        long started = _options.TimeProvider.GetTimestamp();
+        try
+        {
+            using var request = requests.Register(correlationId, timeout, () => SendAsync(wire, WebSocketMessageType.Text, CancellationToken.None).AsTask(), cancellationToken);
+            request.Track(SendAsync(wire, WebSocketMessageType.Text, cancellationToken).AsTask());
+            var response = await request.Response.Task.ConfigureAwait(false);
+            _metrics.RequestEnded(_options.TimeProvider.GetElapsedTime(started), error: null);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            _metrics.RequestEnded(_options.TimeProvider.GetElapsedTime(started), ex);
+            throw;
+        }
     }
 
     /// <summary>A reliable text message as it is kept and written: its UTF-8, or with the envelope a <c>msg</c> frame with its id.</summary>

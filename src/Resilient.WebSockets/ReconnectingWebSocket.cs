@@ -32,6 +32,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
     private readonly ReconnectingWebSocketOptions _options;
     private readonly ILogger _logger;
     private readonly ClientEvents _events;
+    private readonly ClientMetrics _metrics;
     private readonly ConnectionStateMachine _state;
     private readonly ConnectionSupervisor _supervisor;
     private readonly MessageSender _sender;
@@ -65,12 +66,14 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ReconnectingWebSocket>();
 
         Action<Exception> onObserverError = ex => Log.ObserverFailed(_logger, Name, ex);
-        _events = new ClientEvents(onObserverError);
+        _metrics = new ClientMetrics(_options.MeterFactory, Name, _options.Uri, () => _sender!.Queue.Count,
+            _options.Delivery is null ? null : () => (_outbox!.Count, _outbox.Bytes));
+        _events = new ClientEvents(onObserverError, _metrics);
         _messages = new Broadcast<WebSocketMessage>(onObserverError);
         _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, (type, length, reason) =>
             _events.Dropped.Publish(new DroppedMessage(MessageDirection.Incoming, type, length, reason)));
         _state = new ConnectionStateMachine(_logger, Name, _events);
-        _sender = new MessageSender(_options.SendQueue, _options.TimeProvider, () => IsConnected, _events.Dropped, _logger, Name);
+        _sender = new MessageSender(_options.SendQueue, _options.TimeProvider, () => IsConnected, _events.Dropped, _metrics, _logger, Name);
 
         if (_options.Delivery is { } delivery)
         {
@@ -87,7 +90,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
             _envelope = new Delivery.EnvelopeState(envelope, _options.TimeProvider);
         }
 
-        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _outbox, _requests, _envelope);
+        var context = new ClientContext(_options, Name, _logger, _sender, _dispatcher, _events, _metrics, _outbox, _requests, _envelope);
         var policy = new ReconnectPolicy(_options.Reconnect, _options.ConnectTimeout, _options.TimeProvider, _logger, Name);
         _supervisor = new ConnectionSupervisor(context, _state, policy);
     }
@@ -324,5 +327,6 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _requests?.Close();
         _dispatcher.Complete();
         _events.Complete();
+        _metrics.Dispose();
     }
 }

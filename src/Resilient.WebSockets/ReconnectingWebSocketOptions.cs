@@ -115,6 +115,11 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Where the client's meter comes from: the app's <see cref="System.Diagnostics.Metrics.IMeterFactory"/> (the
+    /// generic host registers one), or null for one meter named <c>Resilient.WebSockets</c> shared by every client of the
+    /// process. See the README's "Metrics and traces" for the instruments.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Opens the socket of each attempt.</summary>
     /// <value>Default: null, which uses a new <see cref="ClientWebSocket"/> per attempt with <see cref="ConfigureWebSocket"/> applied.</value>
     public IWebSocketConnector? Connector { get; set; }

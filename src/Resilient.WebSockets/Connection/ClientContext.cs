@@ -8,7 +8,7 @@ namespace Resilient.WebSockets.Connection;
 /// (with the send queue), the dispatcher that hands received messages to the observers, and the event streams.</summary>
 internal sealed class ClientContext
 {
-    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Delivery.Outbox? outbox = null, Delivery.RequestTable? requests = null, Delivery.EnvelopeState? envelope = null)
+    public ClientContext(ReconnectingWebSocketOptions options, string name, ILogger logger, MessageSender sender, MessageDispatcher dispatcher, ClientEvents events, Diagnostics.ClientMetrics metrics, Delivery.Outbox? outbox = null, Delivery.RequestTable? requests = null, Delivery.EnvelopeState? envelope = null)
     {
         Outbox = outbox;
         Requests = requests;
@@ -20,6 +20,7 @@ internal sealed class ClientContext
         Sender = sender;
         Dispatcher = dispatcher;
         Events = events;
+        Metrics = metrics;
     }
 
     public ReconnectingWebSocketOptions Options { get; }
@@ -35,6 +36,9 @@ internal sealed class ClientContext
     public MessageDispatcher Dispatcher { get; }
 
     public ClientEvents Events { get; }
+
+    /// <summary>The client's measurements.</summary>
+    public Diagnostics.ClientMetrics Metrics { get; }
 
     /// <summary>The reliable messages, with <see cref="ReconnectingWebSocketOptions.Delivery"/>; otherwise null.</summary>
     public Delivery.Outbox? Outbox { get; }

@@ -19,6 +19,7 @@ internal sealed class ConnectionSupervisor
     private readonly ISocketConnector _connector;
     private string? _endpoint;
     private volatile WebSocketSession? _live;
+    private long _liveSince; // when the live session went live (0: none), for its duration; the run loop only
 
     /// <summary>The longest a check of the link may take after the network changed (shorter if the keep-alive or heartbeat timeout is).</summary>
     internal static readonly TimeSpan NetworkCheckTimeout = TimeSpan.FromSeconds(5);
@@ -84,6 +85,12 @@ internal sealed class ConnectionSupervisor
                 DisconnectedInfo ended = await RunSessionAsync(run, session, info, reconnectWaiters).ConfigureAwait(false);
                 _live = null;
                 lostAt = _context.TimeProvider.GetTimestamp();
+                if (_liveSince != 0)
+                {
+                    _context.Metrics.SessionEnded(_context.TimeProvider.GetElapsedTime(_liveSince, lostAt), ended);
+                    _liveSince = 0;
+                }
+
                 isReconnect = true;
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
                 bool reconnects = run.Stop is null && (_policy.ReconnectsAfterLoss || ended.Reason == DisconnectReason.ReconnectRequested);
@@ -230,8 +237,25 @@ internal sealed class ConnectionSupervisor
             throw new OperationCanceledException(cancellationToken);
         }
 
+        long started = _context.TimeProvider.GetTimestamp();
+        try
+        {
+            var connection = await ConnectAttemptAsync(attempt, isReconnect, lostAt, cancellationToken).ConfigureAwait(false);
+            _context.Metrics.AttemptEnded(_context.TimeProvider.GetElapsedTime(started), error: null);
+            return connection;
+        }
+        catch (Exception ex) // a timeout or a stop too: error.type says which
+        {
+            _context.Metrics.AttemptEnded(_context.TimeProvider.GetElapsedTime(started), ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<(WebSocketSession, ConnectedInfo)> ConnectAttemptAsync(int attempt, bool isReconnect, long lostAt, CancellationToken cancellationToken)
+    {
         Uri uri = await ResolveUriAsync(cancellationToken).ConfigureAwait(false);
         _endpoint = Log.Endpoint(uri);
+        _context.Metrics.SetEndpoint(uri);
         Log.Connecting(_context.Logger, _context.Name, _endpoint, attempt);
         var connected = await _connector.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
         var session = new WebSocketSession(connected, _context);
@@ -310,6 +334,8 @@ internal sealed class ConnectionSupervisor
 
             session.StartSending();
             _live = session;
+            _liveSince = _context.TimeProvider.GetTimestamp();
+            _context.Metrics.SessionStarted(info.IsReconnect ? info.Downtime : null);
             Events.Connected.Publish(info);
             var answered = reconnectWaiters.ToArray();
             reconnectWaiters.Clear();

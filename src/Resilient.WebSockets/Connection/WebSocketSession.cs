@@ -34,8 +34,8 @@ internal sealed class WebSocketSession : IAsyncDisposable, IDirectLane
         StartedAt = context.TimeProvider.GetTimestamp();
         _writer = new SocketWriter(_socket, connected.Coalescer);
         _health = new SessionHealth(context.Options, connected.KeepAliveTimesOut, connected.ClientKeepAlive ? connected.Coalescer : null, SendHeartbeatAsync, Abort, connected.TcpUserTimeout);
-        _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.TimeProvider, context.Logger, context.Name, context.Incoming, context.Events.Pump);
-        _sender = new SendLoop(context.Sender.Queue, context.Outbox, _writer, OnWriteFailed, context.Logger, context.Name);
+        _receiver = new ReceiveLoop(_socket, context.Dispatcher, _health, context.Options.MaxMessageSize, context.TimeProvider, context.Logger, context.Name, context.Incoming, context.Events.Pump, context.Metrics);
+        _sender = new SendLoop(context.Sender.Queue, context.Outbox, _writer, OnWriteFailed, context.Metrics, context.Logger, context.Name);
     }
 
     /// <summary>When the socket opened, as a <see cref="TimeProvider"/> timestamp.</summary>

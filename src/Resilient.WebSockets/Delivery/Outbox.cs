@@ -57,6 +57,18 @@ internal sealed class Outbox : IDisposable
     }
 
     /// <summary>Accepted (or being stored) and not yet acknowledged, rejected or given up; sends waiting for room are not counted.</summary>
+    /// <summary>Payload bytes of the messages held (what <see cref="DeliveryOptions.MaxBytes"/> bounds).</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
+
     public int Count
     {
         get

@@ -16,12 +16,14 @@ internal sealed class EventStream<T> : IObservable<T>, IPumpTarget
     private readonly EventPump _pump;
     private readonly Action<Exception> _onObserverError;
     private readonly bool _replayLatest;
+    private readonly Action<T>? _onDeliver;
     private List<Subscription> _subscriptions = [];
     private bool _completed;
     private T _latest;
 
-    public EventStream(EventPump pump, Action<Exception> onObserverError, bool replayLatest = false, T initial = default!)
+    public EventStream(EventPump pump, Action<Exception> onObserverError, bool replayLatest = false, T initial = default!, Action<T>? onDeliver = null)
     {
+        _onDeliver = onDeliver;
         _pump = pump;
         _onObserverError = onObserverError;
         _replayLatest = replayLatest;
@@ -73,6 +75,7 @@ internal sealed class EventStream<T> : IObservable<T>, IPumpTarget
         }
 
         _latest = value;
+        _onDeliver?.Invoke(value);
         bool anyDisposed = false;
         foreach (var subscription in _subscriptions)
         {

@@ -42,6 +42,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly SessionHealth _health;
     private readonly Delivery.IncomingFilter? _incoming;
     private readonly Internal.EventPump? _events;
+    private readonly ClientMetrics? _metrics;
     private readonly MessageAssembler _assembler;
     private readonly TimeProvider _time;
     private readonly int _maxMessageSize;
@@ -55,9 +56,10 @@ internal sealed class ReceiveLoop : IDisposable
     private bool _ended;
     private CancellationToken _aborted;
 
-    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name, Delivery.IncomingFilter? incoming = null, Internal.EventPump? events = null)
+    public ReceiveLoop(WebSocket socket, MessageDispatcher dispatcher, SessionHealth health, int maxMessageSize, TimeProvider time, ILogger logger, string name, Delivery.IncomingFilter? incoming = null, Internal.EventPump? events = null, ClientMetrics? metrics = null)
     {
         _events = events;
+        _metrics = metrics;
         _socket = socket;
         _dispatcher = dispatcher;
         _health = health;
@@ -138,6 +140,7 @@ internal sealed class ReceiveLoop : IDisposable
                 if (result.EndOfMessage)
                 {
                     Log.MessageReceived(_logger, _name, result.MessageType, _assembler.Count);
+                    _metrics?.Received(result.MessageType, _assembler.Count);
                     WebSocketMessage? message = _assembler.TakeMessage(result.MessageType);
                     if (!_health.ShouldPublish(message))
                     {

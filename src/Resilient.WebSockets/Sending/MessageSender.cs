@@ -17,12 +17,14 @@ internal sealed class MessageSender
     private readonly SendQueueOptions _options;
     private readonly Func<bool> _isConnected;
     private readonly EventStream<DroppedMessage> _dropped;
+    private readonly ClientMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly string _name;
     private IDirectLane? _lane;
 
-    public MessageSender(SendQueueOptions options, TimeProvider timeProvider, Func<bool> isConnected, EventStream<DroppedMessage> dropped, ILogger logger, string name)
+    public MessageSender(SendQueueOptions options, TimeProvider timeProvider, Func<bool> isConnected, EventStream<DroppedMessage> dropped, ClientMetrics? metrics, ILogger logger, string name)
     {
+        _metrics = metrics;
         _options = options;
         _isConnected = isConnected;
         _dropped = dropped;
@@ -101,6 +103,7 @@ internal sealed class MessageSender
         }
 
         lane.Exit();
+        _metrics?.Sent(message.MessageType, 1, message.Data.Length);
         Queue.MarkWritten(message);
     }
 

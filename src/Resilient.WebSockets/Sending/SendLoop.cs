@@ -18,14 +18,16 @@ internal sealed class SendLoop
     private readonly IFrameWriter _writer;
     private readonly Action<Exception> _onFailed;
     private readonly ILogger _logger;
+    private readonly ClientMetrics? _metrics;
     private readonly string _name;
     private readonly CancellationTokenSource _stopWaiting = new();
     private readonly List<OutgoingMessage> _held = [];
     private volatile bool _stopWriting;
     private Task _loop = Task.CompletedTask;
 
-    public SendLoop(SendQueue queue, Delivery.Outbox? outbox, IFrameWriter writer, Action<Exception> onFailed, ILogger logger, string name)
+    public SendLoop(SendQueue queue, Delivery.Outbox? outbox, IFrameWriter writer, Action<Exception> onFailed, ClientMetrics? metrics, ILogger logger, string name)
     {
+        _metrics = metrics;
         _queue = queue;
         _outbox = outbox;
         _writer = writer;
@@ -193,8 +195,14 @@ internal sealed class SendLoop
 
     private void MarkWritten(in OutgoingMessage message)
     {
+        _metrics?.Sent(message.MessageType, 1, message.Data.Length);
         if (message.Reliable is { } reliable)
         {
+            if (reliable.Attempts > 1)
+            {
+                _metrics?.Resent(1); // its attempts are counted when the send loop takes it, on this thread
+            }
+
             _outbox!.OnWritten(reliable);
         }
         else

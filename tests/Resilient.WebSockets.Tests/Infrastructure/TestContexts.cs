@@ -17,7 +17,8 @@ internal static class TestContexts
         var events = new ClientEvents(_ => { });
         var dispatcher = new MessageDispatcher(validated.ReceiveBuffer, new Broadcast<WebSocketMessage>(_ => { }), (_, _, _) => { });
         var state = new ConnectionStateMachine(logger, "test", events);
-        var sender = new MessageSender(validated.SendQueue, validated.TimeProvider, () => state.Current == ConnectionState.Connected, events.Dropped, logger, "test");
-        return (new ClientContext(validated, "test", logger, sender, dispatcher, events), state);
+        var sender = new MessageSender(validated.SendQueue, validated.TimeProvider, () => state.Current == ConnectionState.Connected, events.Dropped, metrics: null, logger, "test");
+        var metrics = new Resilient.WebSockets.Diagnostics.ClientMetrics(validated.MeterFactory, "test", validated.Uri, () => sender.Queue.Count, outbox: null);
+        return (new ClientContext(validated, "test", logger, sender, dispatcher, events, metrics), state);
     }
 }

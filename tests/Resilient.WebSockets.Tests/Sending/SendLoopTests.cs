@@ -14,7 +14,7 @@ public class SendLoopTests
 
     private SendLoop Start(ScriptedWriter writer)
     {
-        var loop = new SendLoop(_queue, outbox: null, writer, ex => { lock (_failures) { _failures.Add(ex); } }, NullLogger.Instance, "test");
+        var loop = new SendLoop(_queue, outbox: null, writer, ex => { lock (_failures) { _failures.Add(ex); } }, metrics: null, NullLogger.Instance, "test");
         loop.Start();
         return loop;
     }

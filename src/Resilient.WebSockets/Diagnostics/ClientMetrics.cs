@@ -1,0 +1,341 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+
+namespace Resilient.WebSockets.Diagnostics;
+
+/// <summary>
+/// One client's measurements, on the instruments of the meter <c>Resilient.WebSockets</c> (from the app's
+/// <see cref="IMeterFactory"/> when one is given, otherwise one meter shared by every client of the process). Every
+/// measurement carries the client's name and its endpoint's <c>server.address</c>, <c>server.port</c> and
+/// <c>url.scheme</c>; never a path, query, header, payload, close description, message id or exception message.
+/// </summary>
+/// <remarks>
+/// <para>Each recording first asks whether anyone listens to that instrument (one field read), so a client nobody
+/// measures pays nothing more. Nothing is recorded under a lock of the client: a listener's callback is user code.</para>
+/// <para>The queue and outbox gauges are observable: the meter's listener asks every live client of that meter when it
+/// collects (the clients are held weakly, so an undisposed, unreachable client drops out by itself).</para>
+/// </remarks>
+internal sealed class ClientMetrics : IDisposable
+{
+    /// <summary>The name of the meter and of the activity source.</summary>
+    public const string Name = "Resilient.WebSockets";
+
+    private static readonly string? Version = typeof(ClientMetrics).Assembly.GetName().Version?.ToString();
+    private static readonly Lazy<Meter> SharedMeter = new(() => new Meter(Name, Version));
+    private static readonly ConditionalWeakTable<Meter, Instruments> InstrumentsByMeter = new();
+
+    private readonly Instruments _instruments;
+    private readonly string _clientName;
+    private readonly Func<int> _queueLength;
+    private readonly Func<(int Messages, long Bytes)>? _outbox;
+    private Endpoint _endpoint;
+
+    public ClientMetrics(IMeterFactory? factory, string clientName, Uri? uri, Func<int> queueLength, Func<(int Messages, long Bytes)>? outbox)
+    {
+        var meter = factory is null ? SharedMeter.Value : factory.Create(new MeterOptions(Name) { Version = Version });
+        _instruments = InstrumentsByMeter.GetValue(meter, static m => new Instruments(m));
+        _clientName = clientName;
+        _queueLength = queueLength;
+        _outbox = outbox;
+        _endpoint = uri is null ? Endpoint.Unknown : new Endpoint(uri);
+        _instruments.Clients.Add(this, null);
+    }
+
+    /// <summary>The endpoint the measurements are tagged with: the one of the latest connect attempt.</summary>
+    public void SetEndpoint(Uri uri)
+    {
+        if (!_endpoint.Matches(uri))
+        {
+            Volatile.Write(ref _endpoint, new Endpoint(uri));
+        }
+    }
+
+    /// <summary>One connect attempt ended: connected (<paramref name="error"/> null) or failed.</summary>
+    public void AttemptEnded(TimeSpan duration, Exception? error) => RecordOutcome(_instruments.ConnectDuration, duration, error);
+
+    /// <summary>A session went live; <paramref name="downtime"/> is how long the client was without one (reconnects only).</summary>
+    public void SessionStarted(TimeSpan? downtime)
+    {
+        if (_instruments.ActiveSessions.Enabled)
+        {
+            _instruments.ActiveSessions.Add(1, Common());
+        }
+
+        if (downtime is { } down && _instruments.Downtime.Enabled)
+        {
+            _instruments.Downtime.Record(down.TotalSeconds, Common());
+        }
+    }
+
+    /// <summary>A live session ended.</summary>
+    public void SessionEnded(TimeSpan duration, DisconnectedInfo ended)
+    {
+        if (_instruments.ActiveSessions.Enabled)
+        {
+            _instruments.ActiveSessions.Add(-1, Common());
+        }
+
+        if (_instruments.SessionDuration.Enabled)
+        {
+            var tags = Common();
+            tags.Add("websocket.disconnect.reason", SnakeCase<DisconnectReason>.Of(ended.Reason));
+            if (ended.CloseStatus is { } status)
+            {
+                tags.Add("websocket.close.code", (int)status);
+            }
+
+            _instruments.SessionDuration.Record(duration.TotalSeconds, tags);
+        }
+    }
+
+    /// <summary><paramref name="count"/> messages of <paramref name="type"/>, <paramref name="bytes"/> in all, were written.</summary>
+    public void Sent(WebSocketMessageType type, int count, long bytes)
+    {
+        if (_instruments.SentMessages.Enabled)
+        {
+            _instruments.SentMessages.Add(count, WithType(type));
+        }
+
+        if (_instruments.SentBytes.Enabled)
+        {
+            _instruments.SentBytes.Add(bytes, WithType(type));
+        }
+    }
+
+    /// <summary>One whole message was read from the socket.</summary>
+    public void Received(WebSocketMessageType type, int bytes)
+    {
+        if (_instruments.ReceivedMessages.Enabled)
+        {
+            _instruments.ReceivedMessages.Add(1, WithType(type));
+        }
+
+        if (_instruments.ReceivedBytes.Enabled)
+        {
+            _instruments.ReceivedBytes.Add(bytes, WithType(type));
+        }
+    }
+
+    /// <summary>A message was not delivered (recorded as its report reaches the observers: never under a lock).</summary>
+    public void Dropped(DroppedMessage dropped)
+    {
+        if (_instruments.DroppedMessages.Enabled)
+        {
+            var tags = Common();
+            tags.Add("websocket.message.direction", dropped.Direction == MessageDirection.Outgoing ? "outgoing" : "incoming");
+            tags.Add("websocket.drop.reason", SnakeCase<DropReason>.Of(dropped.Reason));
+            _instruments.DroppedMessages.Add(1, tags);
+        }
+    }
+
+    /// <summary>A reliable message was acknowledged (its latency: from its acceptance to the ack).</summary>
+    public void Acknowledged(AcknowledgedMessage acknowledged)
+    {
+        if (_instruments.AckDuration.Enabled)
+        {
+            _instruments.AckDuration.Record(acknowledged.Latency.TotalSeconds, Common());
+        }
+    }
+
+    /// <summary>Reliable messages were written again (their ack did not come in time, or a session ended first).</summary>
+    public void Resent(int count)
+    {
+        if (_instruments.ResentMessages.Enabled)
+        {
+            _instruments.ResentMessages.Add(count, Common());
+        }
+    }
+
+    /// <summary>A request ended: answered (<paramref name="error"/> null), or failed.</summary>
+    public void RequestEnded(TimeSpan duration, Exception? error) => RecordOutcome(_instruments.RequestDuration, duration, error);
+
+    public void Dispose() => _instruments.Clients.Remove(this);
+
+    /// <summary>What <c>error.type</c> says about a failure: the exception's type (OpenTelemetry's convention), never its message.</summary>
+    internal static string ErrorType(Exception error) => error switch
+    {
+        MessageDroppedException dropped => SnakeCase<DropReason>.Of(dropped.Reason),
+        OperationCanceledException => "cancelled",
+        TimeoutException => "timeout",
+        WebSocketHandshakeException => "handshake_refused",
+        _ => error.GetType().FullName ?? "unknown",
+    };
+
+    private void RecordOutcome(Histogram<double> histogram, TimeSpan duration, Exception? error)
+    {
+        if (histogram.Enabled)
+        {
+            var tags = Common();
+            if (error is not null)
+            {
+                tags.Add("error.type", ErrorType(error));
+            }
+
+            histogram.Record(duration.TotalSeconds, tags);
+        }
+    }
+
+    private TagList Common()
+    {
+        var endpoint = Volatile.Read(ref _endpoint);
+        return new TagList
+        {
+            { "websocket.client.name", _clientName },
+            { "server.address", endpoint.Address },
+            { "server.port", endpoint.Port },
+            { "url.scheme", endpoint.Scheme },
+        };
+    }
+
+    private TagList WithType(WebSocketMessageType type)
+    {
+        var tags = Common();
+        tags.Add("websocket.message.type", type == WebSocketMessageType.Text ? "text" : "binary");
+        return tags;
+    }
+
+    private IEnumerable<Measurement<long>> ObserveQueue()
+    {
+        var tags = Common();
+        return [new Measurement<long>(_queueLength(), tags)];
+    }
+
+    /// <summary>The endpoint's tags: host, port, scheme (boxed once per endpoint, not per measurement).</summary>
+    private sealed class Endpoint
+    {
+        public static readonly Endpoint Unknown = new();
+
+        private readonly Uri? _uri;
+
+        public Endpoint(Uri uri)
+        {
+            _uri = uri;
+            Address = uri.IdnHost;
+            Port = uri.Port;
+            Scheme = uri.Scheme;
+        }
+
+        private Endpoint()
+        {
+            Address = "unknown";
+            Port = 0;
+            Scheme = "unknown";
+        }
+
+        public string Address { get; }
+
+        public object Port { get; }
+
+        public string Scheme { get; }
+
+        public bool Matches(Uri uri) => _uri is not null && _uri.IdnHost == uri.IdnHost && _uri.Port == uri.Port && _uri.Scheme == uri.Scheme;
+    }
+
+    /// <summary>An enum value as OpenTelemetry spells tag values: snake_case (KeepAliveTimeout is keep_alive_timeout).</summary>
+    internal static class SnakeCase<T>
+        where T : struct, Enum
+    {
+        private static readonly ConcurrentDictionary<T, string> Cache = new();
+
+        public static string Of(T value) => Cache.GetOrAdd(value, static v => Convert(v.ToString()));
+
+        private static string Convert(string name)
+        {
+            var builder = new System.Text.StringBuilder(name.Length + 4);
+            for (int i = 0; i < name.Length; i++)
+            {
+                char c = name[i];
+                if (char.IsUpper(c))
+                {
+                    if (i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
+                    {
+                        builder.Append('_');
+                    }
+
+                    builder.Append(char.ToLowerInvariant(c));
+                }
+                else
+                {
+                    builder.Append(c);
+                }
+            }
+
+            return builder.ToString();
+        }
+    }
+
+    /// <summary>The instruments of one meter, shared by every client measured through it.</summary>
+    private sealed class Instruments
+    {
+        public Instruments(Meter meter)
+        {
+            const string Prefix = "websocket.client.";
+            ConnectDuration = meter.CreateHistogram<double>(Prefix + "connect.duration", "s", "Duration of one connect attempt (TCP, TLS, proxy, handshake and OnConnected).");
+            ActiveSessions = meter.CreateUpDownCounter<long>(Prefix + "active_sessions", "{session}", "Sessions connected now.");
+            SessionDuration = meter.CreateHistogram<double>(Prefix + "session.duration", "s", "How long a session lasted, by why it ended.");
+            Downtime = meter.CreateHistogram<double>(Prefix + "downtime", "s", "Time without a session, from a loss to the reconnect.");
+            SentMessages = meter.CreateCounter<long>(Prefix + "sent.messages", "{message}", "Messages written to a socket.");
+            SentBytes = meter.CreateCounter<long>(Prefix + "sent.bytes", "By", "Payload bytes written to a socket.");
+            ReceivedMessages = meter.CreateCounter<long>(Prefix + "received.messages", "{message}", "Whole messages read from a socket.");
+            ReceivedBytes = meter.CreateCounter<long>(Prefix + "received.bytes", "By", "Payload bytes of the messages read.");
+            DroppedMessages = meter.CreateCounter<long>(Prefix + "dropped.messages", "{message}", "Messages not delivered, by direction and reason.");
+            AckDuration = meter.CreateHistogram<double>(Prefix + "ack.duration", "s", "From a reliable message's acceptance to its acknowledgement.");
+            RequestDuration = meter.CreateHistogram<double>(Prefix + "request.duration", "s", "From a request to its response (or failure).");
+            ResentMessages = meter.CreateCounter<long>(Prefix + "resent.messages", "{message}", "Reliable messages written again.");
+            meter.CreateObservableUpDownCounter(Prefix + "send_queue.messages", () => Observe(static c => c.ObserveQueue()), "{message}", "Messages waiting in the send queue.");
+            meter.CreateObservableUpDownCounter(Prefix + "outbox.messages", () => Observe(static c => c.ObserveOutbox(bytes: false)), "{message}", "Reliable messages held in the outbox.");
+            meter.CreateObservableUpDownCounter(Prefix + "outbox.bytes", () => Observe(static c => c.ObserveOutbox(bytes: true)), "By", "Payload bytes held in the outbox.");
+        }
+
+        public ConditionalWeakTable<ClientMetrics, object?> Clients { get; } = new();
+
+        public Histogram<double> ConnectDuration { get; }
+
+        public UpDownCounter<long> ActiveSessions { get; }
+
+        public Histogram<double> SessionDuration { get; }
+
+        public Histogram<double> Downtime { get; }
+
+        public Counter<long> SentMessages { get; }
+
+        public Counter<long> SentBytes { get; }
+
+        public Counter<long> ReceivedMessages { get; }
+
+        public Counter<long> ReceivedBytes { get; }
+
+        public Counter<long> DroppedMessages { get; }
+
+        public Histogram<double> AckDuration { get; }
+
+        public Histogram<double> RequestDuration { get; }
+
+        public Counter<long> ResentMessages { get; }
+
+        private List<Measurement<long>> Observe(Func<ClientMetrics, IEnumerable<Measurement<long>>> observe)
+        {
+            var measurements = new List<Measurement<long>>();
+            foreach (var (client, _) in Clients)
+            {
+                measurements.AddRange(observe(client));
+            }
+
+            return measurements;
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveOutbox(bool bytes)
+    {
+        if (_outbox is null)
+        {
+            return [];
+        }
+
+        var (messages, held) = _outbox();
+        return [new Measurement<long>(bytes ? held : messages, Common())];
+    }
+}
