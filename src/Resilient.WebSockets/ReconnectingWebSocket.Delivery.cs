@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using Resilient.WebSockets.Delivery;
+using Resilient.WebSockets.Diagnostics;
 
 namespace Resilient.WebSockets;
 
@@ -194,6 +196,7 @@ public sealed partial class ReconnectingWebSocket
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = _options.TimeProvider.GetTimestamp();
+        using var activity = _metrics.StartActivity("websocket.request", ActivityKind.Client);
         try
         {
             using var request = requests.Register(correlationId, timeout, () => SendAsync(wire, WebSocketMessageType.Text, CancellationToken.None).AsTask(), cancellationToken);
@@ -205,6 +208,7 @@ public sealed partial class ReconnectingWebSocket
         catch (Exception ex)
         {
             _metrics.RequestEnded(_options.TimeProvider.GetElapsedTime(started), ex);
+            ClientMetrics.Fail(activity, ex);
             throw;
         }
     }
@@ -233,7 +237,19 @@ public sealed partial class ReconnectingWebSocket
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _events.Pump.WaitForRoom(); // bounds the reports still waiting for the observers (see EventPump)
-        var message = await outbox.AcceptAsync(messageId, messageType, data, waitForAck, cancellationToken).ConfigureAwait(false);
+        using var activity = _metrics.StartActivity("websocket.send_reliable", ActivityKind.Producer);
+        activity?.SetTag("websocket.reliable.wait_for_ack", waitForAck);
+        ReliableMessage message;
+        try
+        {
+            message = await outbox.AcceptAsync(messageId, messageType, data, waitForAck, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ClientMetrics.Fail(activity, ex);
+            throw;
+        }
+
         if (message.Outcome is not { } outcome)
         {
             return;
@@ -243,8 +259,14 @@ public sealed partial class ReconnectingWebSocket
         {
             await outcome.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException || outcome.Task.IsCompleted)
+        {
+            ClientMetrics.Fail(activity, ex);
+            throw;
+        }
         catch (OperationCanceledException) when (!outcome.Task.IsCompleted)
         {
+            ClientMetrics.Fail(activity, "cancelled");
             // The caller stopped waiting; the message lives on. Its fault, if it comes, is reported on Dropped: observe it here.
             _ = outcome.Task.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using Resilient.WebSockets.Diagnostics;
 using Resilient.WebSockets.Reconnection;
@@ -20,6 +21,7 @@ internal sealed class ConnectionSupervisor
     private string? _endpoint;
     private volatile WebSocketSession? _live;
     private long _liveSince; // when the live session went live (0: none), for its duration; the run loop only
+    private Activity? _sessionActivity; // the live session's span, if a listener wanted one; the run loop only
 
     /// <summary>The longest a check of the link may take after the network changed (shorter if the keep-alive or heartbeat timeout is).</summary>
     internal static readonly TimeSpan NetworkCheckTimeout = TimeSpan.FromSeconds(5);
@@ -38,6 +40,8 @@ internal sealed class ConnectionSupervisor
 
     public async Task RunAsync(SupervisorRun run, Task previousRun)
     {
+        // The client's spans are roots: a session outlives whatever span started the client (this flow only).
+        Activity.Current = null;
         await previousRun.ConfigureAwait(false);
         var stoppedReason = DisconnectReason.Stopped;
         Exception? error = null;
@@ -90,6 +94,9 @@ internal sealed class ConnectionSupervisor
                     _context.Metrics.SessionEnded(_context.TimeProvider.GetElapsedTime(_liveSince, lostAt), ended);
                     _liveSince = 0;
                 }
+
+                ClientMetrics.SessionEnded(_sessionActivity, ended);
+                _sessionActivity = null;
 
                 isReconnect = true;
                 _policy.OnSessionEnded(_context.TimeProvider.GetElapsedTime(session.StartedAt, lostAt));
@@ -145,6 +152,25 @@ internal sealed class ConnectionSupervisor
 
     /// <summary>An address came or went: the socket of the live session may be using one that is gone, so the link is
     /// checked now with a short deadline instead of at the next keep-alive.</summary>
+    /// <summary>Starts the live session's span, without making it the current one: what runs next in this flow (the
+    /// next attempt, after the session) is not part of the session.</summary>
+    private void StartSessionActivity(ConnectedInfo info)
+    {
+        var previous = Activity.Current;
+        _sessionActivity = _context.Metrics.StartActivity("websocket.session", ActivityKind.Client);
+        if (_sessionActivity is not null)
+        {
+            _sessionActivity.SetTag("websocket.connect.attempt", info.Attempt);
+            _sessionActivity.SetTag("websocket.reconnect", info.IsReconnect);
+            if (info.HttpVersion is { } version)
+            {
+                _sessionActivity.SetTag("network.protocol.version", version.ToString(2));
+            }
+        }
+
+        Activity.Current = previous;
+    }
+
     private void CheckLiveSession()
     {
         if (_live is { } session)
@@ -238,15 +264,23 @@ internal sealed class ConnectionSupervisor
         }
 
         long started = _context.TimeProvider.GetTimestamp();
+        using var activity = _context.Metrics.StartActivity("websocket.connect", ActivityKind.Client);
+        activity?.SetTag("websocket.connect.attempt", attempt);
         try
         {
             var connection = await ConnectAttemptAsync(attempt, isReconnect, lostAt, cancellationToken).ConfigureAwait(false);
             _context.Metrics.AttemptEnded(_context.TimeProvider.GetElapsedTime(started), error: null);
+            if (activity is not null)
+            {
+                _context.Metrics.TagActivity(activity); // the endpoint this attempt resolved
+            }
+
             return connection;
         }
         catch (Exception ex) // a timeout or a stop too: error.type says which
         {
             _context.Metrics.AttemptEnded(_context.TimeProvider.GetElapsedTime(started), ex);
+            ClientMetrics.Fail(activity, ex);
             throw;
         }
     }
@@ -336,6 +370,7 @@ internal sealed class ConnectionSupervisor
             _live = session;
             _liveSince = _context.TimeProvider.GetTimestamp();
             _context.Metrics.SessionStarted(info.IsReconnect ? info.Downtime : null);
+            StartSessionActivity(info);
             Events.Connected.Publish(info);
             var answered = reconnectWaiters.ToArray();
             reconnectWaiters.Clear();

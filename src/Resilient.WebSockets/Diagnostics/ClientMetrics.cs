@@ -27,6 +27,10 @@ internal sealed class ClientMetrics : IDisposable
     private static readonly Lazy<Meter> SharedMeter = new(() => new Meter(Name, Version));
     private static readonly ConditionalWeakTable<Meter, Instruments> InstrumentsByMeter = new();
 
+    /// <summary>The client's spans: <c>websocket.connect</c> (an attempt), <c>websocket.session</c>,
+    /// <c>websocket.send_reliable</c> and <c>websocket.request</c>; created only while a listener samples them.</summary>
+    public static readonly ActivitySource Activities = new(Name, Version);
+
     private readonly Instruments _instruments;
     private readonly string _clientName;
     private readonly Func<int> _queueLength;
@@ -153,6 +157,64 @@ internal sealed class ClientMetrics : IDisposable
     public void RequestEnded(TimeSpan duration, Exception? error) => RecordOutcome(_instruments.RequestDuration, duration, error);
 
     public void Dispose() => _instruments.Clients.Remove(this);
+
+    /// <summary>Starts one of the client's spans (null when no listener wants it), tagged like the measurements.</summary>
+    public Activity? StartActivity(string name, ActivityKind kind)
+    {
+        var activity = Activities.StartActivity(name, kind);
+        if (activity is { IsAllDataRequested: true })
+        {
+            TagActivity(activity);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Ends <paramref name="activity"/> as failed by <paramref name="error"/> (its type, never its message).</summary>
+    public static void Fail(Activity? activity, Exception error) => Fail(activity, ErrorType(error));
+
+    /// <summary>Ends <paramref name="activity"/> as failed, with <c>error.type</c> = <paramref name="errorType"/>.</summary>
+    public static void Fail(Activity? activity, string errorType)
+    {
+        if (activity is not null)
+        {
+            activity.SetTag("error.type", errorType);
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+    }
+
+    /// <summary>Ends a session's span with why it ended; a loss (anything the app did not ask for) is an error.</summary>
+    public static void SessionEnded(Activity? activity, DisconnectedInfo ended)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        string reason = SnakeCase<DisconnectReason>.Of(ended.Reason);
+        activity.SetTag("websocket.disconnect.reason", reason);
+        if (ended.CloseStatus is { } status)
+        {
+            activity.SetTag("websocket.close.code", (int)status);
+        }
+
+        if (ended.Reason is not (DisconnectReason.Stopped or DisconnectReason.Disposed or DisconnectReason.ReconnectRequested))
+        {
+            Fail(activity, reason);
+        }
+
+        activity.Dispose();
+    }
+
+    /// <summary>Tags <paramref name="activity"/> with the client's name and endpoint (the latest attempt's).</summary>
+    public void TagActivity(Activity activity)
+    {
+        var endpoint = Volatile.Read(ref _endpoint);
+        activity.SetTag("websocket.client.name", _clientName);
+        activity.SetTag("server.address", endpoint.Address);
+        activity.SetTag("server.port", endpoint.Port);
+        activity.SetTag("url.scheme", endpoint.Scheme);
+    }
 
     /// <summary>What <c>error.type</c> says about a failure: the exception's type (OpenTelemetry's convention), never its message.</summary>
     internal static string ErrorType(Exception error) => error switch
