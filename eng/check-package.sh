@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Packs the library with a unique version, then builds and runs a fresh console app that references the package from
-# that local folder (not the project): a broken package fails here. The app is the README's quickstart against an
-# embedded echo server on 127.0.0.1. Package sources other than the local folder come from the machine's NuGet
+# Packs the library and its hosting package with a unique version, then builds and runs a fresh console app that
+# references both packages from that local folder (not the projects): a broken package fails here. The app is the
+# README's quickstart against an embedded echo server on 127.0.0.1, then the same through AddReconnectingWebSocket and
+# a generic host. Package sources other than the local folder come from the machine's NuGet
 # configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,9 @@ version="0.1.0-check.$(date +%s)"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 dotnet pack src/Resilient.WebSockets -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
+dotnet pack src/Resilient.WebSockets.Extensions.Hosting -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
 ls "$scratch/packages/Resilient.WebSockets.$version.nupkg" "$scratch/packages/Resilient.WebSockets.$version.snupkg" >/dev/null
+ls "$scratch/packages/Resilient.WebSockets.Extensions.Hosting.$version.nupkg" >/dev/null
 
 app="$scratch/consumer"
 mkdir -p "$app"
@@ -34,6 +37,7 @@ cat > "$app/Consumer.csproj" <<XML
   <ItemGroup>
     <FrameworkReference Include="Microsoft.AspNetCore.App" />
     <PackageReference Include="Resilient.WebSockets" Version="$version" />
+    <PackageReference Include="Resilient.WebSockets.Extensions.Hosting" Version="$version" />
   </ItemGroup>
 </Project>
 XML
@@ -42,8 +46,11 @@ using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Resilient.WebSockets;
+using Resilient.WebSockets.Extensions.Hosting;
 
 // An echo server on 127.0.0.1, then the README's quickstart against it.
 var builder = WebApplication.CreateSlimBuilder();
@@ -77,8 +84,26 @@ await client.StartAsync();
 await client.SendAsync("hello from the package");
 Console.WriteLine($"echo: {await echoed.Task.WaitAsync(TimeSpan.FromSeconds(20))}");
 await client.StopAsync();
-return client.State == ConnectionState.Stopped ? 0 : 1;
+if (client.State != ConnectionState.Stopped)
+{
+    return 1;
+}
+
+// The hosting package: registered in three lines, started and stopped with a generic host.
+var hostBuilder = Host.CreateApplicationBuilder();
+hostBuilder.Logging.ClearProviders();
+hostBuilder.Services.AddReconnectingWebSocket("echo", o => o.Uri = new Uri($"ws://127.0.0.1:{port}/"))
+    .StartWithHost(waitForConnection: true);
+using var host = hostBuilder.Build();
+await host.StartAsync();
+var hosted = host.Services.GetRequiredService<IReconnectingWebSocketFactory>().GetClient("echo");
+var hostedEcho = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+using var hostedMessages = hosted.Messages.Subscribe(m => hostedEcho.TrySetResult(m.Text));
+await hosted.SendAsync("hello from the hosting package");
+Console.WriteLine($"echo: {await hostedEcho.Task.WaitAsync(TimeSpan.FromSeconds(20))}");
+await host.StopAsync();
+return hosted.State == ConnectionState.Stopped ? 0 : 1;
 CS
 cd "$app"
 dotnet run -c Release 2>&1 | tail -n 5
-echo "package check: Resilient.WebSockets $version builds and runs from the package"
+echo "package check: Resilient.WebSockets and Resilient.WebSockets.Extensions.Hosting $version build and run from the packages"

@@ -11,10 +11,12 @@ if [ $# -gt 0 ]; then
 fi
 
 dotnet pack src/Resilient.WebSockets "${args[@]}" >/dev/null
-package=$(ls -t "$out"/Resilient.WebSockets.*.nupkg | head -1)
+dotnet pack src/Resilient.WebSockets.Extensions.Hosting "${args[@]}" >/dev/null
+package=$(ls -t "$out"/Resilient.WebSockets.[0-9]*.nupkg | head -1)
 version=$(basename "$package" .nupkg | sed 's/^Resilient\.WebSockets\.//')
-echo "Built $package"
+echo "Built $package and its hosting package (Resilient.WebSockets.Extensions.Hosting)"
 echo
 echo "To use it from your app (once per machine, then in your project's folder):"
 echo "  dotnet nuget add source \"$out\" --name resilient-websockets-local"
 echo "  dotnet add package Resilient.WebSockets --version $version"
+echo "  dotnet add package Resilient.WebSockets.Extensions.Hosting --version $version   # for dependency injection and the generic host"

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,82 +6,60 @@ using Resilient.WebSockets;
 
 namespace HostedService;
 
-/// <summary>The "Feed" section of appsettings.json.</summary>
-public sealed class FeedSettings
+/// <summary>The "Ticks" section of appsettings.json (the client's own settings are in "Feed").</summary>
+public sealed class TickSettings
 {
-    public Uri Url { get; set; } = new("ws://127.0.0.1:5000/feed");
-
-    public string Name { get; set; } = "feed";
-
-    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
-
-    public ReconnectSettings Reconnect { get; set; } = new();
-
-    public sealed class ReconnectSettings
-    {
-        public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-        public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
-    }
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
-/// Owns one ReconnectingWebSocket for the application's lifetime: starts it with the host, logs through the host's
-/// ILogger, sends a tick every interval, and on shutdown (Ctrl+C) stops it, which writes what is queued and sends a
-/// close frame before the process exits.
+/// The app's logic only: the client "feed" is registered, configured, started and stopped by the hosting package
+/// (Program.cs); this worker logs what arrives and enqueues a tick every interval, connected or not.
 /// </summary>
-public sealed class FeedWorker(IOptions<FeedSettings> settings, ILoggerFactory loggerFactory, ILogger<FeedWorker> logger) : BackgroundService
+public sealed class FeedWorker : BackgroundService
 {
-    private ReconnectingWebSocket? _client;
+    private readonly ReconnectingWebSocket _feed;
+    private readonly IOptions<TickSettings> _ticks;
+    private readonly IDisposable _received;
+    private readonly IDisposable _stopped;
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    public FeedWorker([FromKeyedServices("feed")] ReconnectingWebSocket feed, IOptions<TickSettings> ticks, ILogger<FeedWorker> logger)
     {
-        var feed = settings.Value;
-        _client = new ReconnectingWebSocket(
-            new ReconnectingWebSocketOptions
+        _feed = feed;
+        _ticks = ticks;
+        _received = feed.Messages.Subscribe(message => Log.Received(logger, message.Text));
+
+        // Subscribed for the worker's whole life: the client stops after this worker, on the host's shutdown.
+        _stopped = feed.StateChanges.Subscribe(change =>
+        {
+            if (change.Current == ConnectionState.Stopped)
             {
-                Uri = feed.Url,
-                Name = feed.Name,
-                KeepAliveInterval = feed.KeepAliveInterval,
-                KeepAliveTimeout = feed.KeepAliveTimeout,
-                Reconnect = { InitialDelay = feed.Reconnect.InitialDelay, MaxDelay = feed.Reconnect.MaxDelay },
-            },
-            loggerFactory); // the library logs connects, drops and backoff through the host's logging
-        _client.Messages.Subscribe(message => Log.Received(logger, message.Text));
-        await base.StartAsync(cancellationToken);
+                Log.Stopped(logger); // the queue was written and the close frame sent
+            }
+        });
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await _client!.StartAsync(stoppingToken); // keeps trying until connected, or until the host stops
             for (int tick = 1; !stoppingToken.IsCancellationRequested; tick++)
             {
-                _client.TryEnqueue($"tick {tick}");
-                await Task.Delay(settings.Value.TickInterval, stoppingToken);
+                _feed.TryEnqueue($"tick {tick}");
+                await Task.Delay(_ticks.Value.Interval, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down.
+            // Shutting down: the hosting package stops the client after this worker.
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public override void Dispose()
     {
-        await base.StopAsync(cancellationToken);
-        if (_client is not null)
-        {
-            // Graceful: the queue is written, then a close frame; bounded by the host's shutdown timeout.
-            await _client.StopAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "service stopping", cancellationToken);
-            await _client.DisposeAsync();
-            Log.Stopped(logger);
-        }
+        _received.Dispose();
+        _stopped.Dispose();
+        base.Dispose();
     }
 }
 

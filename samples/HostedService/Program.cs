@@ -5,6 +5,7 @@
 using HostedService;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Resilient.WebSockets.Extensions.Hosting;
 
 bool demo = args.Contains("--demo");
 await using var server = demo ? await DemoFeedServer.StartAsync() : null;
@@ -14,12 +15,18 @@ var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
     Args = args.Where(a => a != "--demo").ToArray(),
     ContentRootPath = AppContext.BaseDirectory, // appsettings.json sits beside the program, wherever it is run from
 });
-builder.Services.Configure<FeedSettings>(builder.Configuration.GetSection("Feed"));
-if (server is not null)
-{
-    builder.Services.PostConfigure<FeedSettings>(feed => feed.Url = server.Url);
-}
-
+// The client: its options from the "Feed" section, started with the host, stopped gracefully with it.
+builder.Services.AddReconnectingWebSocket("feed")
+    .BindConfiguration("Feed")
+    .Configure((options, _) =>
+    {
+        if (server is not null)
+        {
+            options.Uri = server.Url;
+        }
+    })
+    .StartWithHost();
+builder.Services.Configure<TickSettings>(builder.Configuration.GetSection("Ticks"));
 builder.Services.AddHostedService<FeedWorker>();
 using var host = builder.Build();
 

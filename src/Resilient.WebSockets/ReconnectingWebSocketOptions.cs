@@ -124,6 +124,11 @@ public sealed class ReconnectingWebSocketOptions
     /// <value>Default: null, which uses a new <see cref="ClientWebSocket"/> per attempt with <see cref="ConfigureWebSocket"/> applied.</value>
     public IWebSocketConnector? Connector { get; set; }
 
+    /// <summary>Checks every setting the way the client's constructor does, without creating a client (the hosting
+    /// package's start-up validation uses it).</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message says which and what is valid.</exception>
+    public void Validate() => _ = ValidateAndCopy();
+
     /// <summary>Checks every setting and returns a copy that later changes to this object cannot reach.</summary>
     internal ReconnectingWebSocketOptions ValidateAndCopy()
     {

@@ -77,7 +77,7 @@ public class SampleTests
         Assert.True(exitCode == 0, output);
         AssertSaid("Received ok", output);
         AssertSaid("Feed client stopped gracefully", output);
-        AssertSaid("a close frame 'NormalClosure' (service stopping)", output);
+        AssertSaid("a close frame 'NormalClosure' (host stopping)", output);
     }
 
     [Fact]
