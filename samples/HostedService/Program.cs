@@ -5,6 +5,8 @@
 using HostedService;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Resilient.WebSockets.Extensions.Hosting;
 
 bool demo = args.Contains("--demo");
@@ -27,6 +29,15 @@ builder.Services.AddReconnectingWebSocket("feed")
     })
     .StartWithHost();
 builder.Services.Configure<TickSettings>(builder.Configuration.GetSection("Ticks"));
+
+// Metrics and traces of every client, through OpenTelemetry, to the console (swap in OTLP for a real dashboard).
+builder.Services.AddOpenTelemetry()
+    .WithMetrics(metrics => metrics
+        .AddMeter("Resilient.WebSockets")
+        .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000))
+    .WithTracing(tracing => tracing
+        .AddSource("Resilient.WebSockets")
+        .AddConsoleExporter());
 builder.Services.AddHostedService<FeedWorker>();
 using var host = builder.Build();
 

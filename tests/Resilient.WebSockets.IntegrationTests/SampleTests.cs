@@ -78,6 +78,17 @@ public class SampleTests
         AssertSaid("Received ok", output);
         AssertSaid("Feed client stopped gracefully", output);
         AssertSaid("a close frame 'NormalClosure' (host stopping)", output);
+
+        // OpenTelemetry's console exporter, on the host's shutdown: the client's instruments and spans.
+        foreach (var exported in new[]
+        {
+            "websocket.client.connect.duration", "websocket.client.active_sessions", "websocket.client.session.duration",
+            "websocket.client.sent.messages", "websocket.client.sent.bytes", "websocket.client.received.messages",
+            "websocket.client.send_queue.messages", "websocket.disconnect.reason: stopped", "websocket.connect", "websocket.session",
+        })
+        {
+            AssertSaid(exported, output);
+        }
     }
 
     [Fact]
