@@ -335,22 +335,32 @@ internal sealed class ClientMetrics : IDisposable
         public Instruments(Meter meter)
         {
             const string Prefix = "websocket.client.";
-            ConnectDuration = meter.CreateHistogram<double>(Prefix + "connect.duration", "s", "Duration of one connect attempt (TCP, TLS, proxy, handshake and OnConnected).");
+            ConnectDuration = Seconds(meter, Prefix + "connect.duration", "Duration of one connect attempt (TCP, TLS, proxy, handshake and OnConnected).", ShortBuckets);
             ActiveSessions = meter.CreateUpDownCounter<long>(Prefix + "active_sessions", "{session}", "Sessions connected now.");
-            SessionDuration = meter.CreateHistogram<double>(Prefix + "session.duration", "s", "How long a session lasted, by why it ended.");
-            Downtime = meter.CreateHistogram<double>(Prefix + "downtime", "s", "Time without a session, from a loss to the reconnect.");
+            SessionDuration = Seconds(meter, Prefix + "session.duration", "How long a session lasted, by why it ended.", SessionBuckets);
+            Downtime = Seconds(meter, Prefix + "downtime", "Time without a session, from a loss to the reconnect.", DowntimeBuckets);
             SentMessages = meter.CreateCounter<long>(Prefix + "sent.messages", "{message}", "Messages written to a socket.");
             SentBytes = meter.CreateCounter<long>(Prefix + "sent.bytes", "By", "Payload bytes written to a socket.");
             ReceivedMessages = meter.CreateCounter<long>(Prefix + "received.messages", "{message}", "Whole messages read from a socket.");
             ReceivedBytes = meter.CreateCounter<long>(Prefix + "received.bytes", "By", "Payload bytes of the messages read.");
             DroppedMessages = meter.CreateCounter<long>(Prefix + "dropped.messages", "{message}", "Messages not delivered, by direction and reason.");
-            AckDuration = meter.CreateHistogram<double>(Prefix + "ack.duration", "s", "From a reliable message's acceptance to its acknowledgement.");
-            RequestDuration = meter.CreateHistogram<double>(Prefix + "request.duration", "s", "From a request to its response (or failure).");
+            AckDuration = Seconds(meter, Prefix + "ack.duration", "From a reliable message's acceptance to its acknowledgement.", ShortBuckets);
+            RequestDuration = Seconds(meter, Prefix + "request.duration", "From a request to its response (or failure).", ShortBuckets);
             ResentMessages = meter.CreateCounter<long>(Prefix + "resent.messages", "{message}", "Reliable messages written again.");
             meter.CreateObservableUpDownCounter(Prefix + "send_queue.messages", () => Observe(static c => c.ObserveQueue()), "{message}", "Messages waiting in the send queue.");
             meter.CreateObservableUpDownCounter(Prefix + "outbox.messages", () => Observe(static c => c.ObserveOutbox(bytes: false)), "{message}", "Reliable messages held in the outbox.");
             meter.CreateObservableUpDownCounter(Prefix + "outbox.bytes", () => Observe(static c => c.ObserveOutbox(bytes: true)), "By", "Payload bytes held in the outbox.");
         }
+
+        /// <summary>Bucket boundaries, in seconds, for what takes milliseconds to seconds (an attempt, an ack, a
+        /// request): OpenTelemetry's defaults (0, 5, 10, 25… in seconds) would put all of it in the first bucket.</summary>
+        internal static readonly double[] ShortBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30];
+
+        /// <summary>Bucket boundaries, in seconds, for an outage: a blip to ten minutes.</summary>
+        internal static readonly double[] DowntimeBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+        /// <summary>Bucket boundaries, in seconds, for a session: a flap to a day.</summary>
+        internal static readonly double[] SessionBuckets = [0.1, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 14400, 43200, 86400];
 
         public ConditionalWeakTable<ClientMetrics, object?> Clients { get; } = new();
 
@@ -377,6 +387,15 @@ internal sealed class ClientMetrics : IDisposable
         public Histogram<double> RequestDuration { get; }
 
         public Counter<long> ResentMessages { get; }
+
+        /// <summary>A histogram in seconds with bucket boundaries that fit it (advice, from .NET 9 on; on net8 the
+        /// listener's defaults apply, and an OpenTelemetry view can set them).</summary>
+        private static Histogram<double> Seconds(Meter meter, string name, string description, double[] buckets) =>
+#if NET9_0_OR_GREATER
+            meter.CreateHistogram<double>(name, "s", description, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+#else
+            meter.CreateHistogram<double>(name, "s", description);
+#endif
 
         private List<Measurement<long>> Observe(Func<ClientMetrics, IEnumerable<Measurement<long>>> observe)
         {

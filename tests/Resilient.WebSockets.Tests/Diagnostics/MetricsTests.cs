@@ -221,6 +221,33 @@ public sealed class MetricsTests : IDisposable
         server.Kill();
     }
 
+#if NET9_0_OR_GREATER
+    [Fact]
+    public void DurationHistograms_AdviseBucketsInSeconds_NotOpenTelemetrysDefaults()
+    {
+        var histograms = new Dictionary<string, IReadOnlyList<double>?>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Scope == _metrics.Factory && instrument is System.Diagnostics.Metrics.Histogram<double> histogram)
+                {
+                    histograms[instrument.Name] = histogram.Advice?.HistogramBucketBoundaries;
+                }
+            },
+        };
+        listener.Start();
+        using var sut = CreateSut();
+
+        Assert.Equal(
+            ["ack.duration", "connect.duration", "downtime", "request.duration", "session.duration"],
+            histograms.Keys.Select(k => k[Prefix.Length..]).Order(StringComparer.Ordinal));
+        Assert.All(histograms.Values, buckets => Assert.True(buckets is { Count: > 5 } && buckets[0] < 1 && buckets.SequenceEqual(buckets.Order())));
+        Assert.Equal(0.005, histograms[Prefix + "connect.duration"]![0]);
+        Assert.Equal(86400, histograms[Prefix + "session.duration"]![^1]);
+    }
+#endif
+
     [Fact]
     public void EnumTagValues_AreSnakeCase()
     {
