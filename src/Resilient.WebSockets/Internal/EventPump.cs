@@ -27,9 +27,9 @@ internal sealed class EventPump
     /// <summary>How many events may wait for the observers before a thread that causes more is made to wait.</summary>
     public const int MaxPending = 4096;
 
-    /// <summary>How long (in rounds of <see cref="WaitForRoom"/>, about a millisecond each) the observers may make no
-    /// progress before a waiting thread gives up waiting for them.</summary>
-    private const int StallRounds = 100;
+    /// <summary>How long (in rounds of <see cref="WaitForRoom"/>: ten yields, then about a millisecond each) the
+    /// observers may make no progress before a waiting thread gives up waiting for them.</summary>
+    public const int DefaultStallRounds = 110;
 
     /// <summary>Set on a thread while it delivers events of any pump: such a thread never waits for room.</summary>
     [ThreadStatic]
@@ -44,8 +44,16 @@ internal sealed class EventPump
     private int _waiting;
     private long _waitCount;
     private volatile bool _parked;
+    private readonly int _stallRounds;
 
-    public EventPump() => _resume = Drain;
+    /// <param name="stallRounds">Rounds without progress after which <see cref="WaitForRoom"/> gives up (tests that
+    /// must not depend on how soon a loaded machine schedules the observers pass a larger number).</param>
+    public EventPump(int stallRounds = DefaultStallRounds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stallRounds, 1);
+        _stallRounds = stallRounds;
+        _resume = Drain;
+    }
 
     /// <summary>Queues <paramref name="action"/> (delivery code that guards each observer call itself).</summary>
     public void Post(Action action) => Enqueue(new Item(action, null, null));
@@ -96,7 +104,7 @@ internal sealed class EventPump
     /// Called where the caller holds none of the client's locks, before it does what may post events (a send, a
     /// receive): while more than <see cref="MaxPending"/> events wait for the observers, waits until half of them are
     /// delivered. Returns at once on a thread delivering events, while a barrier holds the pump back, and when the
-    /// observers made no progress for about <see cref="StallRounds"/> milliseconds (then also later, until they do).
+    /// observers made no progress for about a hundred milliseconds (<see cref="DefaultStallRounds"/>) (then also later, until they do).
     /// </summary>
     public void WaitForRoom()
     {
@@ -121,7 +129,7 @@ internal sealed class EventPump
                     seen = delivered;
                     idle = 0;
                 }
-                else if (++idle == StallRounds + 10)
+                else if (++idle == _stallRounds)
                 {
                     Volatile.Write(ref _stalledAt, delivered);
                     return;
