@@ -54,6 +54,11 @@ public enum DropReason
 
     /// <summary>An incoming message repeated one already received within the de-duplication window (<c>options.Deduplication</c>).</summary>
     Duplicate = 11,
+
+    /// <summary>An incoming message that <c>Json&lt;T&gt;</c> could not parse as the type it reads: that subscription
+    /// skipped it and lives on (<see cref="DroppedMessage.Detail"/> names the type and where the JSON went wrong; never
+    /// the payload). Reported only when the operator was given no <c>onError</c>.</summary>
+    InvalidJson = 12,
 }
 
 /// <summary>A message that was not delivered, published on <see cref="ReconnectingWebSocket.Dropped"/>.</summary>

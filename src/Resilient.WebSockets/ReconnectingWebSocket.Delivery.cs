@@ -129,15 +129,49 @@ public sealed partial class ReconnectingWebSocket
     public ValueTask<WebSocketMessage> RequestAsync(string text, string correlationId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
+        var requests = PrepareRequest(correlationId, timeout);
+        var wire = _envelope is null ? Encoding.UTF8.GetBytes(text) : EnvelopeCodec.Write(EnvelopeType.Request, correlationId, text);
+        return RequestCoreAsync(requests, wire, correlationId, timeout, cancellationToken);
+    }
+
+    /// <summary>A request of serialized JSON (see <see cref="WebSocketJsonExtensions"/>); null <paramref name="correlationId"/>
+    /// numbers it with the envelope. The caller still owns <paramref name="json"/>.</summary>
+    internal ValueTask<WebSocketMessage> RequestJsonAsync(in Json.JsonPayload json, string? correlationId, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (correlationId is null)
+        {
+            var envelope = _envelope ?? throw new InvalidOperationException(SR.Format(SR.EnvelopeOff, "RequestJsonAsync"));
+            correlationId = envelope.NextId();
+        }
+
+        var requests = PrepareRequest(correlationId, timeout);
+        var wire = _envelope is null ? json.ToArray() : EnvelopeCodec.Write(EnvelopeType.Request, correlationId, json.ToText());
+        return RequestCoreAsync(requests, wire, correlationId, timeout, cancellationToken);
+    }
+
+    /// <summary>A reliable message of serialized JSON; null <paramref name="messageId"/> numbers it with the envelope.
+    /// The caller still owns <paramref name="json"/>: everything it needs is copied before this returns.</summary>
+    internal ValueTask SendReliableJsonAsync(in Json.JsonPayload json, string? messageId, CancellationToken cancellationToken)
+    {
+        if (messageId is null)
+        {
+            return SendReliableAsync(json.ToText(), cancellationToken); // the envelope's own numbering (or its clear error)
+        }
+
+        return _envelope is null
+            ? SendReliableAsync(json.Memory, WebSocketMessageType.Text, messageId, cancellationToken)
+            : SendReliableAsync(json.ToText(), messageId, cancellationToken);
+    }
+
+    private RequestTable PrepareRequest(string correlationId, TimeSpan? timeout)
+    {
         ValidateId(correlationId, nameof(correlationId));
         if (timeout is { } wait && wait <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), wait, SR.Format(SR.TimeSpanNotPositive, "request timeout", wait, string.Empty));
         }
 
-        var requests = _requests ?? throw new InvalidOperationException(SR.RequestsOff);
-        var wire = _envelope is null ? Encoding.UTF8.GetBytes(text) : EnvelopeCodec.Write(EnvelopeType.Request, correlationId, text);
-        return RequestCoreAsync(requests, wire, correlationId, timeout, cancellationToken);
+        return _requests ?? throw new InvalidOperationException(SR.RequestsOff);
     }
 
     /// <summary>

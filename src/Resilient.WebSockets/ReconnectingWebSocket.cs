@@ -69,7 +69,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
         _metrics = new ClientMetrics(_options.MeterFactory, Name, _options.Uri, () => _sender!.Queue.Count,
             _options.Delivery is null ? null : () => (_outbox!.Count, _outbox.Bytes));
         _events = new ClientEvents(onObserverError, _metrics);
-        _messages = new Broadcast<WebSocketMessage>(onObserverError);
+        _messages = new Broadcast<WebSocketMessage>(onObserverError, owner: this);
         _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, (type, length, reason) =>
             _events.Dropped.Publish(new DroppedMessage(MessageDirection.Incoming, type, length, reason)));
         _state = new ConnectionStateMachine(_logger, Name, _events);

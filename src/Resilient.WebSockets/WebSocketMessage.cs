@@ -1,5 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Resilient.WebSockets;
 
@@ -19,6 +21,21 @@ public sealed class WebSocketMessage
     internal WebSocketMessage(string text) => _content = text;
 
     internal WebSocketMessage(byte[] data) => _content = data;
+
+    /// <summary>A text message, as the client would publish it (for tests that feed an app's own observers).</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    public static WebSocketMessage FromText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new WebSocketMessage(text);
+    }
+
+    /// <summary>A binary message, as the client would publish it (for tests that feed an app's own observers).</summary>
+    /// <param name="data">The payload; copied, so the caller may reuse it.</param>
+    /// <returns>The message.</returns>
+    public static WebSocketMessage FromBinary(ReadOnlySpan<byte> data) => new(data.ToArray());
 
     /// <summary>Whether the server sent the message as <see cref="WebSocketMessageType.Text"/> or <see cref="WebSocketMessageType.Binary"/>.</summary>
     public WebSocketMessageType MessageType => _content is byte[] ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
@@ -59,6 +76,15 @@ public sealed class WebSocketMessage
         byte[] bytes => bytes.Length,
         TextWithBytes both => both.Bytes.Length,
         var text => Encoding.UTF8.GetByteCount((string)text),
+    };
+
+    /// <summary>Parses the message as JSON straight from what it holds: a binary message's (or an already encoded text
+    /// message's) UTF-8 bytes, or a text message's characters; never a copy of either.</summary>
+    internal T? Deserialize<T>(JsonTypeInfo<T> typeInfo) => Volatile.Read(ref _content) switch
+    {
+        byte[] bytes => JsonSerializer.Deserialize(bytes, typeInfo),
+        TextWithBytes both => JsonSerializer.Deserialize(both.Bytes, typeInfo),
+        var text => JsonSerializer.Deserialize(((string)text).AsSpan(), typeInfo),
     };
 
     /// <summary>Describes the message without its payload (payloads are never written to logs or exceptions).</summary>

@@ -70,6 +70,9 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Warning, "{Name}: the server sent a message larger than {MaxMessageSize} bytes; closing with 1009.")]
     public static partial void MessageTooLarge(ILogger logger, string name, int maxMessageSize);
 
+    [LoggerMessage(305, LogLevel.Warning, "{Name}: a {MessageType} message of {Length} bytes is not JSON for {Type} ({Where}); the Json<{Type}> subscription skipped it and lives on. It is reported on Dropped (InvalidJson); give Json<T> an onError to handle such messages yourself.")]
+    public static partial void InvalidJson(ILogger logger, string name, WebSocketMessageType messageType, int length, string type, string where);
+
     [LoggerMessage(303, LogLevel.Trace, "{Name}: received a {MessageType} message of {Length} bytes.")]
     public static partial void MessageReceived(ILogger logger, string name, WebSocketMessageType messageType, int length);
 

@@ -20,10 +20,21 @@ internal sealed class Broadcast<T> : IObservable<T>
 
     private readonly object _gate = new();
     private readonly Action<Exception> _onObserverError;
+    private readonly object? _owner;
     private IObserver<T>[] _observers = [];
     private int _phase;
 
-    public Broadcast(Action<Exception> onObserverError) => _onObserverError = onObserverError;
+    /// <param name="onObserverError">Told of every exception an observer throws.</param>
+    /// <param name="owner">Who publishes (the client): <see cref="Publisher.Current"/> on the publishing thread while
+    /// the observers run, so an operator between the stream and an observer (<c>Json&lt;T&gt;</c>) can report to it.</param>
+    public Broadcast(Action<Exception> onObserverError, object? owner = null)
+    {
+        _onObserverError = onObserverError;
+        _owner = owner;
+    }
+
+    /// <summary>The publisher given to the constructor.</summary>
+    public object? Owner => _owner;
 
     public IDisposable Subscribe(IObserver<T> observer)
     {
@@ -49,6 +60,8 @@ internal sealed class Broadcast<T> : IObservable<T>
             return false;
         }
 
+        object? outer = Publisher.Current;
+        Publisher.Current = _owner;
         try
         {
             foreach (var observer in Volatile.Read(ref _observers))
@@ -67,6 +80,7 @@ internal sealed class Broadcast<T> : IObservable<T>
         }
         finally
         {
+            Publisher.Current = outer;
             if (Interlocked.CompareExchange(ref _phase, Idle, Publishing) == CompletePending)
             {
                 CompleteNow();
@@ -150,5 +164,18 @@ internal sealed class Broadcast<T> : IObservable<T>
                 owner.Remove(observer);
             }
         }
+    }
+}
+
+/// <summary>Who is publishing on this thread right now (see <see cref="Broadcast{T}"/>'s owner), or null.</summary>
+internal static class Publisher
+{
+    [ThreadStatic]
+    private static object? t_current;
+
+    public static object? Current
+    {
+        get => t_current;
+        set => t_current = value;
     }
 }

@@ -54,6 +54,7 @@ internal static partial class Describe
         DropReason.NotAcknowledged => SR.DropNotAcknowledged,
         DropReason.Rejected => SR.DropRejected,
         DropReason.Duplicate => SR.DropDuplicate,
+        DropReason.InvalidJson => SR.DropInvalidJson,
         _ => reason.ToString(),
     };
 

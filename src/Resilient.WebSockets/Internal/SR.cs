@@ -76,6 +76,10 @@ internal static class SR
     public const string DropNotAcknowledged = "the server did not acknowledge it";
     public const string DropRejected = "the server rejected it";
     public const string DropDuplicate = "it repeated a message already received (Deduplication)";
+    public const string DropInvalidJson = "it was not valid JSON for the type a Json<T> subscription reads; that subscription skipped it";
+    public const string JsonTypeMissing = "The JsonSerializerContext {0} has no metadata for {1}: add [JsonSerializable(typeof({1}))] to it, or pass a JsonTypeInfo<{1}>.";
+    public const string JsonNull = "The message is JSON null, and Json<{0}> publishes only values.";
+    public const string JsonInvalidDetail = "not JSON for {0}: {1}";
     public const string DropDisposedReliable = "the client was disposed before the server acknowledged it (no Delivery.Store keeps it)";
     public const string ReliableTooLarge = "A reliable message of {0} bytes is larger than the whole outbox (Delivery.MaxBytes = {1}); send it in parts, or raise Delivery.MaxBytes.";
     public const string ReliableDuplicateId = "A message with id '{0}' is already in the outbox, not yet acknowledged; give every reliable message its own id.";

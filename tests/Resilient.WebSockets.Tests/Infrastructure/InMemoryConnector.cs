@@ -99,6 +99,11 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
         int count = 0;
         while (true)
         {
+            if (count == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2); // a receive into no room returns nothing, for ever
+            }
+
             var result = await Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).AsTask().WaitAsync(Testing.ClientProbe.DefaultTimeout);
             if (result.MessageType == WebSocketMessageType.Close)
             {
