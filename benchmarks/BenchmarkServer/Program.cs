@@ -46,7 +46,7 @@ app.Map("/push", async context =>
     context.Response.Headers["Sec-WebSocket-Accept"] = accept;
     var stream = await upgrade.UpgradeAsync();
 
-    byte[] frame = TextFrame(size);
+    byte[] frame = TextFrame(size, json: context.Request.Query.ContainsKey("json"));
     int perBatch = Math.Max(1, (256 * 1024) / frame.Length);
     byte[] batch = new byte[frame.Length * perBatch];
     for (int i = 0; i < perBatch; i++)
@@ -163,7 +163,8 @@ static async Task DrainAsync(WebSocket socket, bool echo, int sinkEvery, int abo
 }
 
 // One unmasked text frame as a server sends it: FIN + opcode 1, the length (7, 16 or 64 bits), the payload ("x"s).
-static byte[] TextFrame(int size)
+// With json: a JSON object of that size, {"symbol":"MSFT","price":123.45,"note":"xx..."} (at least 42 bytes).
+static byte[] TextFrame(int size, bool json = false)
 {
     int header = size < 126 ? 2 : size <= ushort.MaxValue ? 4 : 10;
     var frame = new byte[header + size];
@@ -184,6 +185,20 @@ static byte[] TextFrame(int size)
     }
 
     frame.AsSpan(header).Fill((byte)'x');
+    if (json)
+    {
+        byte[] head = """{"symbol":"MSFT","price":123.45,"note":"""u8.ToArray();
+        if (size < head.Length + 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "a JSON push needs at least 42 bytes a message");
+        }
+
+        head.CopyTo(frame, header);
+        frame[header + head.Length] = (byte)'"';
+        frame[^2] = (byte)'"';
+        frame[^1] = (byte)'}';
+    }
+
     return frame;
 }
 
