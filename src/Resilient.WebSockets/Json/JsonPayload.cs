@@ -26,21 +26,25 @@ internal struct JsonPayload : IDisposable
 
     public readonly ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
 
-    /// <summary>Serializes <paramref name="value"/>; a serializer's exception (an unsupported type, a cycle, a
-    /// converter's failure) leaves nothing rented and reaches the caller as it is.</summary>
+    /// <summary>Serializes <paramref name="value"/> into this thread's scratch buffer, then copies the exact bytes into
+    /// a pooled buffer of their size class (as queued text is): the serializer asks for room for the worst case of
+    /// escaping, and a queue of such buffers would hold several times the bytes it sends. A serializer's exception (an
+    /// unsupported type, a cycle, a converter's failure) leaves nothing rented and reaches the caller as it is.</summary>
     public static JsonPayload Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
     {
-        var writer = Writers.Rent(typeInfo.Options, out var output);
+        var writer = Writers.Rent(typeInfo.Options, out var scratch);
         try
         {
             JsonSerializer.Serialize(writer, value, typeInfo);
             writer.Flush();
-            return new JsonPayload(output.Detach(out int length), length);
+            var written = scratch.WrittenSpan;
+            byte[] buffer = Payloads.Pool.Rent(Math.Max(written.Length, 1));
+            written.CopyTo(buffer);
+            return new JsonPayload(buffer, written.Length);
         }
         finally
         {
-            output.Clear();
-            Writers.Return(writer);
+            Writers.Return(writer, scratch);
         }
     }
 
@@ -67,12 +71,15 @@ internal struct JsonPayload : IDisposable
         }
     }
 
-    /// <summary>One <see cref="Utf8JsonWriter"/> per thread, made for the options it last served (indentation and the
-    /// encoder are the writer's, not the serializer's), so a send allocates no writer.</summary>
+    /// <summary>One <see cref="Utf8JsonWriter"/> and one scratch buffer per thread, the writer made for the options it
+    /// last served (indentation and the encoder are the writer's, not the serializer's), so a send allocates neither.</summary>
     private static class Writers
     {
-        /// <summary>Where an idle writer points, so it holds on to no pooled buffer.</summary>
-        public static readonly IBufferWriter<byte> Idle = new ArrayBufferWriter<byte>(1);
+        /// <summary>A scratch buffer that grew past this is let go after its use, so a thread keeps no large buffer.</summary>
+        private const int KeepAtMost = 1024 * 1024;
+
+        /// <summary>Where an idle writer points, so it holds on to nothing.</summary>
+        private static readonly IBufferWriter<byte> Idle = new ArrayBufferWriter<byte>(1);
 
         [ThreadStatic]
         private static Utf8JsonWriter? t_writer;
@@ -81,40 +88,51 @@ internal struct JsonPayload : IDisposable
         private static JsonSerializerOptions? t_options;
 
         [ThreadStatic]
-        private static PooledBufferWriter? t_output;
+        private static ArrayBufferWriter<byte>? t_scratch;
 
         [ThreadStatic]
         private static bool t_rented;
 
-        public static Utf8JsonWriter Rent(JsonSerializerOptions options, out PooledBufferWriter output)
+        public static Utf8JsonWriter Rent(JsonSerializerOptions options, out ArrayBufferWriter<byte> scratch)
         {
             if (t_rented)
             {
                 // This thread's writer is in use further up its stack (a converter that sends): a writer of its own.
-                output = new PooledBufferWriter();
-                return new Utf8JsonWriter(output, WriterOptions(options));
+                scratch = new ArrayBufferWriter<byte>();
+                return new Utf8JsonWriter(scratch, WriterOptions(options));
             }
 
             t_rented = true;
-            output = t_output ??= new PooledBufferWriter();
+            scratch = t_scratch ??= new ArrayBufferWriter<byte>(256);
             if (t_writer is { } writer && ReferenceEquals(t_options, options))
             {
-                writer.Reset(output);
+                writer.Reset(scratch);
                 return writer;
             }
 
             t_options = options;
-            t_writer = new Utf8JsonWriter(output, WriterOptions(options));
+            t_writer = new Utf8JsonWriter(scratch, WriterOptions(options));
             return t_writer;
         }
 
-        public static void Return(Utf8JsonWriter writer)
+        public static void Return(Utf8JsonWriter writer, ArrayBufferWriter<byte> scratch)
         {
-            if (ReferenceEquals(writer, t_writer))
+            if (!ReferenceEquals(writer, t_writer))
             {
-                writer.Reset(Idle);
-                t_rented = false;
+                return; // a nested call's own
             }
+
+            writer.Reset(Idle);
+            if (scratch.Capacity > KeepAtMost)
+            {
+                t_scratch = null;
+            }
+            else
+            {
+                scratch.ResetWrittenCount();
+            }
+
+            t_rented = false;
         }
 
         private static JsonWriterOptions WriterOptions(JsonSerializerOptions options) => new()
@@ -129,68 +147,5 @@ internal struct JsonPayload : IDisposable
 #endif
             SkipValidation = true, // the serializer writes valid JSON; validating it again costs every send
         };
-    }
-
-    /// <summary>An <see cref="IBufferWriter{T}"/> over buffers of the payload pool, growing by renting twice the size.</summary>
-    private sealed class PooledBufferWriter : IBufferWriter<byte>
-    {
-        private const int FirstSize = 256;
-        private byte[]? _buffer;
-        private int _written;
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _buffer.AsMemory(_written);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _buffer.AsSpan(_written);
-        }
-
-        /// <summary>Hands the buffer over to the caller (who gives it back to the pool).</summary>
-        public byte[] Detach(out int length)
-        {
-            var buffer = _buffer ?? Payloads.Pool.Rent(1);
-            length = _written;
-            _buffer = null;
-            _written = 0;
-            return buffer;
-        }
-
-        /// <summary>Gives back a buffer not handed over (the serializer threw).</summary>
-        public void Clear()
-        {
-            if (_buffer is { } buffer)
-            {
-                _buffer = null;
-                Payloads.Pool.Return(buffer);
-            }
-
-            _written = 0;
-        }
-
-        private void Ensure(int sizeHint)
-        {
-            int needed = _written + Math.Max(sizeHint, 1);
-            if (_buffer is { } current && needed <= current.Length)
-            {
-                return;
-            }
-
-            int size = Math.Max(needed, _buffer is null ? FirstSize : checked(_buffer.Length * 2));
-            var grown = Payloads.Pool.Rent(size);
-            if (_buffer is { } old)
-            {
-                old.AsSpan(0, _written).CopyTo(grown);
-                Payloads.Pool.Return(old);
-            }
-
-            _buffer = grown;
-        }
     }
 }
