@@ -2,7 +2,8 @@
 # Packs the library and its hosting package with a unique version, then builds and runs a fresh console app that
 # references both packages from that local folder (not the projects): a broken package fails here. The app is the
 # README's quickstart against an embedded echo server on 127.0.0.1, then the same through AddReconnectingWebSocket and
-# a generic host. Package sources other than the local folder come from the machine's NuGet
+# a generic host. Then a fresh xunit project references the packed testing kit and runs the three tests its README
+# shows, exactly as shown. Package sources other than the local folder come from the machine's NuGet
 # configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 dotnet pack src/Resilient.WebSockets -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
 dotnet pack src/Resilient.WebSockets.Extensions.Hosting -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
+dotnet pack src/Resilient.WebSockets.Testing -c Release -o "$scratch/packages" -p:Version="$version" >/dev/null
+ls "$scratch/packages/Resilient.WebSockets.Testing.$version.nupkg" >/dev/null
 ls "$scratch/packages/Resilient.WebSockets.$version.nupkg" "$scratch/packages/Resilient.WebSockets.$version.snupkg" >/dev/null
 ls "$scratch/packages/Resilient.WebSockets.Extensions.Hosting.$version.nupkg" >/dev/null
 
@@ -104,6 +107,37 @@ Console.WriteLine($"echo: {await hostedEcho.Task.WaitAsync(TimeSpan.FromSeconds(
 await host.StopAsync();
 return hosted.State == ConnectionState.Stopped ? 0 : 1;
 CS
+repo="$PWD"
 cd "$app"
 dotnet run -c Release 2>&1 | tail -n 5
 echo "package check: Resilient.WebSockets and Resilient.WebSockets.Extensions.Hosting $version build and run from the packages"
+
+# The testing kit: its README's tests in a project of their own, from the package.
+kit="$scratch/kit-tests"
+mkdir -p "$kit"
+cp "$app/nuget.config" "$kit/nuget.config"
+versions="$repo/Directory.Packages.props"
+pkg() { sed -n "s/.*PackageVersion Include=\"$1\" Version=\"\([^\"]*\)\".*/\1/p" "$versions"; }
+cat > "$kit/KitTests.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <IsPackable>false</IsPackable>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Microsoft.NET.Test.Sdk" Version="$(pkg Microsoft.NET.Test.Sdk)" />
+    <PackageReference Include="xunit" Version="$(pkg xunit)" />
+    <PackageReference Include="xunit.runner.visualstudio" Version="$(pkg xunit.runner.visualstudio)" />
+    <PackageReference Include="Resilient.WebSockets.Testing" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+awk '/^```csharp$/ { inside = 1; next } /^```$/ { if (inside) exit } inside' "$repo/src/Resilient.WebSockets.Testing/README.md" > "$kit/PriceBoardTests.cs"
+cd "$kit"
+result=$(dotnet test 2>&1 | tail -n 3)
+echo "$result"
+echo "$result" | grep -q "Passed:     3" || { echo "package check: the testing kit README's tests did not all pass from the package"; exit 1; }
+echo "package check: Resilient.WebSockets.Testing $version: its README's three tests pass from the package"

@@ -12,11 +12,13 @@ fi
 
 dotnet pack src/Resilient.WebSockets "${args[@]}" >/dev/null
 dotnet pack src/Resilient.WebSockets.Extensions.Hosting "${args[@]}" >/dev/null
+dotnet pack src/Resilient.WebSockets.Testing "${args[@]}" >/dev/null
 package=$(ls -t "$out"/Resilient.WebSockets.[0-9]*.nupkg | head -1)
 version=$(basename "$package" .nupkg | sed 's/^Resilient\.WebSockets\.//')
-echo "Built $package and its hosting package (Resilient.WebSockets.Extensions.Hosting)"
+echo "Built $package, its hosting package (Resilient.WebSockets.Extensions.Hosting) and its testing kit (Resilient.WebSockets.Testing)"
 echo
 echo "To use it from your app (once per machine, then in your project's folder):"
 echo "  dotnet nuget add source \"$out\" --name resilient-websockets-local"
 echo "  dotnet add package Resilient.WebSockets --version $version"
 echo "  dotnet add package Resilient.WebSockets.Extensions.Hosting --version $version   # for dependency injection and the generic host"
+echo "  dotnet add package Resilient.WebSockets.Testing --version $version                    # in a test project: the in-memory server, fake clock and probe"

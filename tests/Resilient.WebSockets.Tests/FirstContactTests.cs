@@ -230,7 +230,7 @@ public class FirstContactTests
         Assert.Collection(
             important,
             line => Assert.Equal("Information: feed: connected to ws://example.test/socket on attempt 1.", line),
-            line => Assert.Equal("Warning: feed: Session ended (connection lost): The remote party closed the WebSocket connection without completing the close handshake: Connection reset (test). Next attempt in 1.0 s.", line),
+            line => Assert.Equal("Warning: feed: Session ended (connection lost): The remote party closed the WebSocket connection without completing the close handshake: Connection reset by the in-memory server. Next attempt in 1.0 s.", line),
             line => Assert.Equal("Warning: feed: connect attempt 1 to ws://example.test/socket failed: Connection refused (127.0.0.1:5000). Next attempt in 2.0 s.", line),
             line => Assert.Equal("Information: feed: reconnected to ws://example.test/socket on attempt 2 after 3.0 s down.", line),
             line => Assert.Equal("Information: feed: Session ended (stopped, close 1000). Not reconnecting.", line));

@@ -58,15 +58,52 @@ public partial class ReadmeTests
     {
         string block = CSharpBlock().Matches(Repository.ReadAllText(file))[index].Groups[1].Value;
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create(
-            $"Block{index}",
-            [CSharpSyntaxTree.ParseText(block, parse, path: $"{file}#{index}"), CSharpSyntaxTree.ParseText(ConsoleImplicitUsings, parse)],
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+        var compilation = Compile(block, $"{file}#{index}", $"Block{index}");
 
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
 
         Assert.True(errors.Count == 0, $"block {index} of {file} does not compile as shown:\n{string.Join('\n', errors)}\n---\n{block}");
+    }
+
+    /// <summary>A block of tests (an xunit test class) builds as a library, as in a test project; any other as a console app.</summary>
+    private static CSharpCompilation Compile(string block, string path, string name)
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        bool tests = block.Contains("[Fact]", StringComparison.Ordinal);
+        return CSharpCompilation.Create(
+            name,
+            [CSharpSyntaxTree.ParseText(block, parse, path: path), CSharpSyntaxTree.ParseText(ConsoleImplicitUsings, parse)],
+            References.Value,
+            new CSharpCompilationOptions(tests ? OutputKind.DynamicallyLinkedLibrary : OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>The testing kit's README shows three user tests: each passes, run here as xunit would run it (a new
+    /// instance of the class per test, the async test awaited). The package check runs them again from the packed kit.</summary>
+    [Fact]
+    public async Task KitReadme_ItsThreeTests_Pass()
+    {
+        string block = Assert.Single(CSharpBlock().Matches(Repository.ReadAllText(KitReadme))).Groups[1].Value;
+        using var image = new MemoryStream();
+        var emitted = Compile(block, KitReadme, "KitReadmeTests").Emit(image);
+        Assert.True(emitted.Success, string.Join('\n', emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+
+        var assembly = System.Reflection.Assembly.Load(image.ToArray());
+        var tests = assembly.GetTypes()
+            .SelectMany(type => type.GetMethods().Where(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0).Select(m => (type, m)))
+            .ToList();
+        Assert.Equal(["FlagsPricesAsStaleDuringAnOutage", "ResubscribesAfterADrop", "StopsRetryingAndAsksToSignInAfterA401"], tests.Select(t => t.m.Name).Order());
+        foreach (var (type, method) in tests)
+        {
+            object instance = Activator.CreateInstance(type)!;
+            try
+            {
+                await ((Task)method.Invoke(instance, null)!).WaitAsync(ClientProbe.DefaultTimeout);
+            }
+            catch (Exception ex)
+            {
+                throw new Xunit.Sdk.XunitException($"the kit README's test {method.Name} failed: {ex}");
+            }
+        }
     }
 
     [Fact]
@@ -82,8 +119,11 @@ public partial class ReadmeTests
         Assert.Contains(compilation.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
     }
 
+    /// <summary>The testing kit's README: its block is a test class, compiled as a library and run.</summary>
+    private const string KitReadme = "src/Resilient.WebSockets.Testing/README.md";
+
     private static IEnumerable<string> ReadmeFiles() =>
-        new[] { "README.md" }.Concat(Directory.GetDirectories(Path.Combine(Repository.Root, "samples"))
+        new[] { "README.md", KitReadme }.Concat(Directory.GetDirectories(Path.Combine(Repository.Root, "samples"))
             .Select(dir => Path.Combine(dir, "README.md"))
             .Where(File.Exists)
             .Select(path => Path.GetRelativePath(Repository.Root, path).Replace('\\', '/')));

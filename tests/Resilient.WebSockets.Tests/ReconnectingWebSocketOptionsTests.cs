@@ -91,7 +91,7 @@ public class ReconnectingWebSocketOptionsTests
     [Fact]
     public async Task Ctor_InfiniteConnectTimeout_IsValidAndNoAttemptTimesOut()
     {
-        var time = new Infrastructure.TestTimeProvider();
+        var time = new Resilient.WebSockets.Testing.TestTimeProvider();
         var connector = new Infrastructure.InMemoryConnector();
         var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connector.Script = async (_, token) =>

@@ -6,10 +6,10 @@ namespace Resilient.WebSockets.Tests.Infrastructure;
 
 /// <summary>
 /// A connector with no network: each attempt either fails as scripted or returns the client end of an in-memory
-/// WebSocket pair (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over <see cref="DuplexPipe"/>),
+/// WebSocket pair (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over the testing kit's <see cref="InMemoryPipe"/>, the one the kit's own server uses),
 /// whose server end the test takes from <see cref="AcceptAsync"/>.
 /// </summary>
-public sealed class InMemoryConnector : IWebSocketConnector
+internal sealed class InMemoryConnector : IWebSocketConnector
 {
     private readonly Channel<ServerEnd> _accepted = Channel.CreateUnbounded<ServerEnd>();
     private int _attempts;
@@ -31,7 +31,8 @@ public sealed class InMemoryConnector : IWebSocketConnector
             throw failure;
         }
 
-        var (clientStream, serverStream) = DuplexPipe.Create();
+        var pipe = new InMemoryPipe(TimeProvider.System);
+        var (clientStream, serverStream) = (pipe.Client, pipe.Server);
         var client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         var end = new ServerEnd(server, serverStream, clientStream, attempt);
@@ -50,7 +51,7 @@ public sealed class InMemoryConnector : IWebSocketConnector
 }
 
 /// <summary>The server side of one in-memory connection.</summary>
-public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream, DuplexPipe.PipeEndStream clientStream, int attempt)
+internal sealed class ServerEnd(WebSocket socket, InMemoryPipe.End stream, InMemoryPipe.End clientStream, int attempt)
 {
     public WebSocket Socket { get; } = socket;
 
@@ -88,9 +89,9 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
     });
 
     /// <summary>The client's writes wait from now on, as when the server stops reading and the TCP window fills.</summary>
-    public void HoldClientWrites() => clientStream.HoldWrites();
+    public void HoldClientWrites() => clientStream.Pipe.ToServer.HoldWrites();
 
-    public void ReleaseClientWrites() => clientStream.ReleaseWrites();
+    public void ReleaseClientWrites() => clientStream.Pipe.ToServer.ReleaseWrites();
 
     /// <summary>Receives one whole message with its type; a close frame comes back as null.</summary>
     public async Task<(WebSocketMessageType Type, byte[] Data)?> ReceiveAsync()
@@ -119,5 +120,5 @@ public sealed class ServerEnd(WebSocket socket, DuplexPipe.PipeEndStream stream,
     }
 
     /// <summary>Breaks the connection as a reset would: both directions fail with an I/O error.</summary>
-    public void Kill() => stream.Break();
+    public void Kill() => stream.Pipe.Break();
 }

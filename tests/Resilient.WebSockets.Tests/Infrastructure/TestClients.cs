@@ -3,7 +3,7 @@ using Resilient.WebSockets.Testing;
 namespace Resilient.WebSockets.Tests.Infrastructure;
 
 /// <summary>Clients on the in-memory connector and a fake clock, with short, jitter-free delays.</summary>
-public static class TestClients
+internal static class TestClients
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(7);
 

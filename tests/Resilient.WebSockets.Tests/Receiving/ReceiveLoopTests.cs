@@ -18,13 +18,14 @@ public sealed class ReceiveLoopTests : IDisposable
     private readonly List<(WebSocketMessageType Type, int Length, DropReason Reason)> _dropped = [];
     private readonly WebSocket _client;
     private readonly WebSocket _server;
-    private readonly DuplexPipe.PipeEndStream _serverStream;
+    private readonly InMemoryPipe.End _serverStream;
     private readonly TestTimeProvider _time = new();
     private MessageDispatcher _dispatcher;
 
     public ReceiveLoopTests()
     {
-        var (clientStream, serverStream) = DuplexPipe.Create();
+        var pipe = new InMemoryPipe(TimeProvider.System);
+        var (clientStream, serverStream) = (pipe.Client, pipe.Server);
         _serverStream = serverStream;
         _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         _server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
@@ -152,7 +153,7 @@ public sealed class ReceiveLoopTests : IDisposable
         var run = sut.RunAsync(CancellationToken.None);
         await SendAsync("before");
 
-        _serverStream.Break();
+        _serverStream.Pipe.Break();
 
         var outcome = await run.WaitAsync(Timeout);
         Assert.Equal(ReceiveEnd.Failed, outcome.End);

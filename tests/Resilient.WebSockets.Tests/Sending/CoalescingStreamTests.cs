@@ -15,7 +15,8 @@ public sealed class CoalescingStreamTests : IDisposable
 
     public CoalescingStreamTests()
     {
-        var (clientEnd, serverEnd) = DuplexPipe.Create();
+        var pipe = new InMemoryPipe(TimeProvider.System);
+        var (clientEnd, serverEnd) = (pipe.Client, pipe.Server);
         _recorder = new RecordingStream(clientEnd);
         _sut = new CoalescingStream(_recorder);
         _client = WebSocket.CreateFromStream(_sut, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
