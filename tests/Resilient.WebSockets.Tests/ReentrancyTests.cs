@@ -57,6 +57,50 @@ public class ReentrancyTests
         Assert.Equal(ConnectionState.Stopped, sut.State);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StopOrDispose_FromAnAcknowledgedObserver_ReturnsAndTheOtherReliableMessageIsStillSettled(bool dispose)
+    {
+        var connector = new InMemoryConnector(); // reads what the client writes here, then answers its close
+        var sut = TestClients.Create(connector, _time, o => o.Delivery = new DeliveryOptions
+        {
+            ReadAck = m => m.MessageType == WebSocketMessageType.Text && m.Text.StartsWith("ack:", StringComparison.Ordinal) ? MessageAck.Accepted(m.Text[4..]) : null,
+        });
+        var called = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var observer = sut.Acknowledged.Subscribe(new Recorder<AcknowledgedMessage>(_ =>
+            called.TrySetResult(dispose ? sut.DisposeAsync().AsTask() : sut.StopAsync())));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await connector.AcceptAsync();
+        var first = sut.SendReliableAsync("one", "m1").AsTask();
+        var second = sut.SendReliableAsync("two", "m2").AsTask();
+        Assert.Equal("one", await server.ReceiveTextAsync());
+        Assert.Equal("two", await server.ReceiveTextAsync());
+        server.StartAnsweringCloses();
+
+        await server.SendTextAsync("ack:m1");
+        await (await called.Task.WaitAsync(ClientProbe.DefaultTimeout)).WaitAsync(ClientProbe.DefaultTimeout);
+        await first.WaitAsync(ClientProbe.DefaultTimeout);
+
+        // m2 was never acknowledged: stopping keeps it in the outbox for the next start, disposing (no store) drops it.
+        if (dispose)
+        {
+            var dropped = await Assert.ThrowsAsync<MessageDroppedException>(() => second.WaitAsync(ClientProbe.DefaultTimeout));
+            Assert.Equal(DropReason.Disposed, dropped.Reason);
+            await probe.WaitUntilAsync(p => p.StatesCompleted && p.Drops.Any(d => d.MessageId == "m2"), "the streams to complete and m2 to be reported");
+        }
+        else
+        {
+            Assert.Equal(ConnectionState.Stopped, sut.State);
+            Assert.False(second.IsCompleted);
+            Assert.Equal(1, sut.OutboxCount);
+            await sut.DisposeAsync().AsTask().WaitAsync(ClientProbe.DefaultTimeout);
+        }
+
+        Assert.Equal(["m1"], probe.Acks.Select(a => a.MessageId));
+    }
+
     [Fact]
     public async Task DisposeAsync_FromADroppedObserver_ReturnsAndCompletesEveryStream()
     {
