@@ -67,7 +67,7 @@ public sealed partial class ReconnectingWebSocket : IAsyncDisposable, IDisposabl
 
         Action<Exception> onObserverError = ex => Log.ObserverFailed(_logger, Name, ex);
         _metrics = new ClientMetrics(_options.MeterFactory, Name, _options.Uri, () => _sender!.Queue.Count,
-            _options.Delivery is null ? null : () => (_outbox!.Count, _outbox.Bytes));
+            _options.Delivery is null ? null : () => _outbox!.Snapshot());
         _events = new ClientEvents(onObserverError, _metrics);
         _messages = new Broadcast<WebSocketMessage>(onObserverError, owner: this);
         _dispatcher = new MessageDispatcher(_options.ReceiveBuffer, _messages, (type, length, reason) =>

@@ -56,7 +56,6 @@ internal sealed class Outbox : IDisposable
         _timer = time.CreateTimer(static state => ((Outbox)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Accepted (or being stored) and not yet acknowledged, rejected or given up; sends waiting for room are not counted.</summary>
     /// <summary>Payload bytes of the messages held (what <see cref="DeliveryOptions.MaxBytes"/> bounds).</summary>
     public long Bytes
     {
@@ -69,6 +68,16 @@ internal sealed class Outbox : IDisposable
         }
     }
 
+    /// <summary>How many messages, and how many bytes, it holds: both read under one lock, so they agree.</summary>
+    public (int Messages, long Bytes) Snapshot()
+    {
+        lock (_gate)
+        {
+            return (_held, _bytes);
+        }
+    }
+
+    /// <summary>Accepted (or being stored) and not yet acknowledged, rejected or given up; sends waiting for room are not counted.</summary>
     public int Count
     {
         get

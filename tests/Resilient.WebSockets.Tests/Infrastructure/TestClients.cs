@@ -7,7 +7,7 @@ internal static class TestClients
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(7);
 
-    public static ReconnectingWebSocket Create(InMemoryConnector connector, TestTimeProvider time, Action<ReconnectingWebSocketOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
+    public static ReconnectingWebSocket Create(IWebSocketConnector connector, TestTimeProvider time, Action<ReconnectingWebSocketOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var options = new ReconnectingWebSocketOptions
         {

@@ -29,22 +29,23 @@ public sealed partial class OrdersOnlyJson : JsonSerializerContext;
 public sealed class JsonTests : IAsyncLifetime, IDisposable
 {
     private readonly TestTimeProvider _time = new();
-    private readonly InMemoryConnector _connector = new();
+    private readonly InMemoryWebSocketServer _server;
     private readonly CapturingLoggerFactory _logs = new();
     private readonly List<ReconnectingWebSocket> _clients = [];
-    private readonly List<ServerEnd> _servers = [];
+
+    public JsonTests() => _server = new InMemoryWebSocketServer(_time);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public void Dispose() => _logs.Dispose();
+    public void Dispose()
+    {
+        _logs.Dispose();
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult(); // after DisposeAsync: nothing more to do
+    }
 
     public async Task DisposeAsync()
     {
-        foreach (var server in _servers)
-        {
-            server.Kill();
-        }
-
+        await _server.DisposeAsync();
         foreach (var client in _clients)
         {
             await client.DisposeAsync().AsTask().WaitAsync(ClientProbe.DefaultTimeout);
@@ -53,17 +54,16 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
 
     private ReconnectingWebSocket CreateSut(Action<ReconnectingWebSocketOptions>? configure = null)
     {
-        var client = TestClients.Create(_connector, _time, configure, _logs);
+        var client = TestClients.Create(_server.Connector, _time, configure, _logs);
         _clients.Add(client);
         return client;
     }
 
-    private async Task<(ReconnectingWebSocket Sut, ServerEnd Server)> ConnectedAsync(Action<ReconnectingWebSocketOptions>? configure = null)
+    private async Task<(ReconnectingWebSocket Sut, InMemoryConnection Server)> ConnectedAsync(Action<ReconnectingWebSocketOptions>? configure = null)
     {
         var sut = CreateSut(configure);
         await sut.StartAsync();
-        var server = await _connector.AcceptAsync();
-        _servers.Add(server);
+        var server = await _server.AcceptAsync(Timeout);
         return (sut, server);
     }
 
@@ -84,10 +84,12 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         throw new Xunit.Sdk.XunitException($"expected {typeof(TException).Name} at the call; got a task instead ({task.Status})");
     }
 
-    private static async Task<(WebSocketMessageType Type, string Text)> ReceiveAsync(ServerEnd server)
+    private static CancellationToken Timeout => new CancellationTokenSource(ClientProbe.DefaultTimeout).Token;
+
+    private static async Task<(WebSocketMessageType Type, string Text)> ReceiveAsync(InMemoryConnection server)
     {
-        var message = await server.ReceiveAsync().WaitAsync(ClientProbe.DefaultTimeout) ?? throw new InvalidOperationException("the client closed");
-        return (message.Type, Encoding.UTF8.GetString(message.Data));
+        var message = await server.ReceiveAsync(Timeout) ?? throw new InvalidOperationException("the client closed");
+        return (message.MessageType, Encoding.UTF8.GetString(message.Data.Span));
     }
 
     [Fact]
@@ -140,8 +142,7 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         Assert.True(sut.TryEnqueueJson(new Order("c", 3)));
         Assert.Equal(3, sut.PendingSendCount);
         await sut.StartAsync();
-        var server = await _connector.AcceptAsync();
-        _servers.Add(server);
+        var server = await _server.AcceptAsync(Timeout);
 
         Assert.Equal("""{"id":"a","quantity":1}""", (await ReceiveAsync(server)).Text);
         Assert.Equal("""{"id":"b","quantity":2}""", (await ReceiveAsync(server)).Text);
@@ -163,8 +164,7 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         // The thread's writer is not left broken: the next send on this thread is whole.
         Assert.True(sut.TryEnqueueJson(new Order("after", 1), TestJson.Default.Order));
         await sut.StartAsync();
-        var server = await _connector.AcceptAsync();
-        _servers.Add(server);
+        var server = await _server.AcceptAsync(Timeout);
         Assert.Equal("""{"id":"after","quantity":1}""", (await ReceiveAsync(server)).Text);
     }
 
@@ -197,16 +197,17 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
     public async Task Json_BadMessagesOnALiveSubscription_AreSkippedReportedAndLogged_AndTheSubscriptionLivesOn()
     {
         var (sut, server) = await ConnectedAsync();
-        using var probe = new ClientProbe(sut);
         var quotes = new List<Quote>();
         bool completed = false;
         using var subscription = sut.Messages.Json(TestJson.Default.Quote).Subscribe(new Recorder<Quote>(q => { lock (quotes) { quotes.Add(q); } }, onCompleted: () => completed = true));
+        // The probe subscribes after the Json subscription, so a message reaches the latter first.
+        using var probe = new ClientProbe(sut);
 
-        await server.SendTextAsync("""{"symbol":"A","price":1}""");
-        await server.SendTextAsync("not json");
-        await server.SendTextAsync("""{"symbol":"B","price":"secret-ish"}""");
-        await server.SendTextAsync("null");
-        await server.SendTextAsync("""{"symbol":"C","price":3}""");
+        await server.SendAsync("""{"symbol":"A","price":1}""");
+        await server.SendAsync("not json");
+        await server.SendAsync("""{"symbol":"B","price":"secret-ish"}""");
+        await server.SendAsync("null");
+        await server.SendAsync("""{"symbol":"C","price":3}""");
         await probe.WaitForMessagesAsync(5);
         await probe.WaitForDropsAsync(3);
 
@@ -233,14 +234,15 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
     public async Task Json_WithOnError_HandsItTheMessageAndTheException_AndReportsNothing()
     {
         var (sut, server) = await ConnectedAsync();
-        using var probe = new ClientProbe(sut);
         var errors = new List<JsonMessageError>();
         var quotes = new List<Quote>();
         using var subscription = sut.Messages.Json<Quote>(TestJson.Default, onError: (JsonMessageError e) => { lock (errors) { errors.Add(e); } })
             .Subscribe(new Recorder<Quote>(q => { lock (quotes) { quotes.Add(q); } }));
+        // The probe subscribes after the Json subscription, so a message reaches the latter first.
+        using var probe = new ClientProbe(sut);
 
-        await server.SendTextAsync("{oops");
-        await server.SendTextAsync("""{"symbol":"A","price":1}""");
+        await server.SendAsync("{oops");
+        await server.SendAsync("""{"symbol":"A","price":1}""");
         await probe.WaitForMessagesAsync(2);
 
         lock (errors)
@@ -259,12 +261,13 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
     public async Task Json_AfterOtherOperators_StillReportsToTheClientThatDeliversTheMessage()
     {
         var (sut, server) = await ConnectedAsync();
-        using var probe = new ClientProbe(sut);
         var quotes = new List<Quote>();
         using var subscription = new WhereText(sut.Messages).Json(TestJson.Default.Quote).Subscribe(new Recorder<Quote>(q => { lock (quotes) { quotes.Add(q); } }));
+        // The probe subscribes after the Json subscription, so a message reaches the latter first.
+        using var probe = new ClientProbe(sut);
 
-        await server.SendTextAsync("[1,2]");
-        await server.SendTextAsync("""{"symbol":"A","price":1}""");
+        await server.SendAsync("[1,2]");
+        await server.SendAsync("""{"symbol":"A","price":1}""");
         await probe.WaitForDropsAsync(1);
         await probe.WaitForMessagesAsync(2);
 
@@ -276,13 +279,14 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
     public async Task Json_BinaryFrames_AreParsedFromTheirBytes_AndInvalidUtf8IsSkipped()
     {
         var (sut, server) = await ConnectedAsync();
-        using var probe = new ClientProbe(sut);
         var quotes = new List<Quote>();
         using var subscription = sut.Messages.Json<Quote>(new JsonSerializerOptions(JsonSerializerDefaults.Web)).Subscribe(new Recorder<Quote>(q => { lock (quotes) { quotes.Add(q); } }));
+        // The probe subscribes after the Json subscription, so a message reaches the latter first.
+        using var probe = new ClientProbe(sut);
 
-        await server.Socket.SendAsync(Encoding.UTF8.GetBytes("""{"symbol":"Ü","price":2}"""), WebSocketMessageType.Binary, true, CancellationToken.None);
-        await server.Socket.SendAsync(new byte[] { (byte)'"', 0xC3, 0x28, (byte)'"' }, WebSocketMessageType.Binary, true, CancellationToken.None);
-        await server.Socket.SendAsync(Encoding.UTF8.GetBytes("""{"symbol":"B","price":3}"""), WebSocketMessageType.Binary, true, CancellationToken.None);
+        await server.SendAsync(Encoding.UTF8.GetBytes("""{"symbol":"Ü","price":2}"""), WebSocketMessageType.Binary);
+        await server.SendAsync(new byte[] { (byte)'"', 0xC3, 0x28, (byte)'"' }, WebSocketMessageType.Binary);
+        await server.SendAsync(Encoding.UTF8.GetBytes("""{"symbol":"B","price":3}"""), WebSocketMessageType.Binary);
         await probe.WaitForMessagesAsync(3);
         await probe.WaitForDropsAsync(1);
 
@@ -351,9 +355,9 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         Assert.Equal("""{"id":"o2","quantity":2}""", (await ReceiveAsync(server)).Text);
         Assert.Equal("""{"Id":"o3","Quantity":3}""", (await ReceiveAsync(server)).Text);
         Assert.False(first.IsCompleted);
-        await server.SendTextAsync("ack:o1");
-        await server.SendTextAsync("ack:o2");
-        await server.SendTextAsync("ack:o3");
+        await server.SendAsync("ack:o1");
+        await server.SendAsync("ack:o2");
+        await server.SendAsync("ack:o3");
 
         await Task.WhenAll(first, second, third).WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal(0, sut.OutboxCount);
@@ -370,12 +374,12 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
 
         var quote = sut.RequestJsonAsync<Order, Quote>(new Order("r1", 5), "r1", TestJson.Default).AsTask();
         Assert.Equal("""{"id":"r1","quantity":5}""", (await ReceiveAsync(server)).Text);
-        await server.SendTextAsync("""{"id":"r1","symbol":"MSFT","price":9.5}""");
+        await server.SendAsync("""{"id":"r1","symbol":"MSFT","price":9.5}""");
         Assert.Equal(new Quote("MSFT", 9.5m), await quote.WaitAsync(ClientProbe.DefaultTimeout));
 
         var typed = sut.RequestJsonAsync(new Order("r2", 1), "r2", TestJson.Default.Order, TestJson.Default.Quote).AsTask();
         await ReceiveAsync(server);
-        await server.SendTextAsync("""{"id":"r2","symbol":"X","price":"not a number"}""");
+        await server.SendAsync("""{"id":"r2","symbol":"X","price":"not a number"}""");
         var bad = await Assert.ThrowsAsync<JsonException>(() => typed.WaitAsync(ClientProbe.DefaultTimeout));
         Assert.Equal("$.price", bad.Path);
     }
@@ -404,8 +408,8 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         Assert.Equal("""{"id":"rel","quantity":2}""", message.Body);
         Assert.Equal("""{"id":"req","quantity":3}""", asked.Body);
 
-        await server.Socket.SendAsync(EnvelopeWriter.Ack(message.Id!), WebSocketMessageType.Text, true, CancellationToken.None);
-        await server.Socket.SendAsync(EnvelopeWriter.Response(asked.Id!, """{"symbol":"Q","price":1}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        await server.SendAsync(EnvelopeWriter.Ack(message.Id!), WebSocketMessageType.Text);
+        await server.SendAsync(EnvelopeWriter.Response(asked.Id!, """{"symbol":"Q","price":1}"""), WebSocketMessageType.Text);
         await reliable.WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal(new Quote("Q", 1), await request.WaitAsync(ClientProbe.DefaultTimeout));
     }
