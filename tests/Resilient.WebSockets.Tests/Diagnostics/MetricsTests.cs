@@ -151,6 +151,24 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
+    public async Task InvalidJson_SkippedByAJsonSubscription_IsCountedAsAnIncomingDrop()
+    {
+        using var sut = CreateSut();
+        using var quotes = sut.Messages.Json(Json.TestJson.Default.Quote).Subscribe(new Recorder<Json.Quote>(_ => { }));
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+
+        await server.SendTextAsync("not json");
+        await probe.WaitForDropsAsync(1);
+
+        var drop = Assert.Single(_metrics.Of(Prefix + "dropped.messages"));
+        Assert.Equal(("incoming", "invalid_json"), (drop["websocket.message.direction"], drop["websocket.drop.reason"]));
+        AssertCommonTags(drop);
+        server.Kill();
+    }
+
+    [Fact]
     public async Task NoInstrument_CarriesThePathQueryUserInfoOrPayload()
     {
         using var sut = CreateSut(o => o.Uri = new Uri("ws://alice:hunter2@example.test/socket/private-path?token=s3cret#frag"));

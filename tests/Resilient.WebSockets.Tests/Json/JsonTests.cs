@@ -377,6 +377,11 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         await server.SendAsync("""{"id":"r1","symbol":"MSFT","price":9.5}""");
         Assert.Equal(new Quote("MSFT", 9.5m), await quote.WaitAsync(ClientProbe.DefaultTimeout));
 
+        var reflected = sut.RequestJsonAsync<Order, Quote>(new Order("r0", 2), "r0", new JsonSerializerOptions(JsonSerializerDefaults.Web)).AsTask();
+        Assert.Equal("""{"id":"r0","quantity":2}""", (await ReceiveAsync(server)).Text);
+        await server.SendAsync("""{"id":"r0","symbol":"WEB","price":2}""");
+        Assert.Equal(new Quote("WEB", 2m), await reflected.WaitAsync(ClientProbe.DefaultTimeout));
+
         var typed = sut.RequestJsonAsync(new Order("r2", 1), "r2", TestJson.Default.Order, TestJson.Default.Quote).AsTask();
         await ReceiveAsync(server);
         await server.SendAsync("""{"id":"r2","symbol":"X","price":"not a number"}""");
@@ -412,6 +417,18 @@ public sealed class JsonTests : IAsyncLifetime, IDisposable
         await server.SendAsync(EnvelopeWriter.Response(asked.Id!, """{"symbol":"Q","price":1}"""), WebSocketMessageType.Text);
         await reliable.WaitAsync(ClientProbe.DefaultTimeout);
         Assert.Equal(new Quote("Q", 1), await request.WaitAsync(ClientProbe.DefaultTimeout));
+
+        // The context overloads, numbered by the envelope too.
+        var reliableByContext = sut.SendReliableJsonAsync(new Order("rel2", 4), TestJson.Default).AsTask();
+        var message2 = EnvelopeReader.Read(Encoding.UTF8.GetBytes((await ReceiveAsync(server)).Text))!;
+        Assert.Equal((EnvelopeType.Message, true, """{"id":"rel2","quantity":4}"""), (message2.Type, message2.AckRequested, message2.Body));
+        await server.SendAsync(EnvelopeWriter.Ack(message2.Id!), WebSocketMessageType.Text);
+        await reliableByContext.WaitAsync(ClientProbe.DefaultTimeout);
+        var requestByContext = sut.RequestJsonAsync<Order, Quote>(new Order("req2", 5), TestJson.Default).AsTask();
+        var asked2 = EnvelopeReader.Read(Encoding.UTF8.GetBytes((await ReceiveAsync(server)).Text))!;
+        Assert.Equal((EnvelopeType.Request, """{"id":"req2","quantity":5}"""), (asked2.Type, asked2.Body));
+        await server.SendAsync(EnvelopeWriter.Response(asked2.Id!, """{"symbol":"R","price":5}"""), WebSocketMessageType.Text);
+        Assert.Equal(new Quote("R", 5), await requestByContext.WaitAsync(ClientProbe.DefaultTimeout));
     }
 
     /// <summary>A stand-in for Rx's Where (the tests do not reference System.Reactive): text messages only.</summary>
