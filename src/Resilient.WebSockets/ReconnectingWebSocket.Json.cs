@@ -12,23 +12,10 @@ public sealed partial class ReconnectingWebSocket
     /// queue owns <paramref name="json"/>'s buffer from here on (given back after the write, or now if refused).</summary>
     internal ValueTask SendJsonAsync(JsonPayload json, CancellationToken cancellationToken)
     {
-        if (_disposed)
+        if (Admit(WebSocketMessageType.Text, json.Length, cancellationToken) is { } ended)
         {
             json.Dispose();
-            return ValueTask.FromException(new ObjectDisposedException(GetType().FullName));
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            json.Dispose();
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        if (_sender.Refuse(WebSocketMessageType.Text, json.Length) is { } refused)
-        {
-            json.Dispose();
-            return ValueTask.FromException(refused);
+            return new ValueTask(ended);
         }
 
         return _sender.SendAsync(Outgoing(ref json), cancellationToken);
@@ -38,14 +25,7 @@ public sealed partial class ReconnectingWebSocket
     /// queue's from here on.</summary>
     internal bool TryEnqueueJson(JsonPayload json)
     {
-        if (_disposed)
-        {
-            json.Dispose();
-            return false;
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        if (_sender.Refuse(WebSocketMessageType.Text, json.Length) is not null)
+        if (!CanEnqueue(WebSocketMessageType.Text, json.Length))
         {
             json.Dispose();
             return false;

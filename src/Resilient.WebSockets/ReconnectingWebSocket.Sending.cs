@@ -29,23 +29,7 @@ public sealed partial class ReconnectingWebSocket
     public ValueTask SendAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (_disposed)
-        {
-            return ValueTask.FromException(new ObjectDisposedException(GetType().FullName));
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        if (_sender.Refuse(WebSocketMessageType.Text, text.Length) is { } refused)
-        {
-            return ValueTask.FromException(refused);
-        }
-
-        return _sender.SendAsync(TextPayload(text), cancellationToken);
+        return Admit(WebSocketMessageType.Text, text.Length, cancellationToken) is { } ended ? new ValueTask(ended) : _sender.SendAsync(TextPayload(text), cancellationToken);
     }
 
     /// <summary>Queues a message of bytes and completes when it has been written to a live socket; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
@@ -59,23 +43,7 @@ public sealed partial class ReconnectingWebSocket
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType = WebSocketMessageType.Binary, CancellationToken cancellationToken = default)
     {
         ValidateMessageType(messageType);
-        if (_disposed)
-        {
-            return ValueTask.FromException(new ObjectDisposedException(GetType().FullName));
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        if (_sender.Refuse(messageType, data.Length) is { } refused)
-        {
-            return ValueTask.FromException(refused);
-        }
-
-        return _sender.SendAsync(Payloads.Borrow(data, messageType, completion: null), cancellationToken);
+        return Admit(messageType, data.Length, cancellationToken) is { } ended ? new ValueTask(ended) : _sender.SendAsync(Payloads.Borrow(data, messageType, completion: null), cancellationToken);
     }
 
     /// <summary>Queues a text message if there is room now, without waiting.</summary>
@@ -85,13 +53,7 @@ public sealed partial class ReconnectingWebSocket
     public bool TryEnqueue(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (_disposed)
-        {
-            return false;
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        return _sender.Refuse(WebSocketMessageType.Text, text.Length) is null && _sender.TryEnqueue(TextPayload(text));
+        return CanEnqueue(WebSocketMessageType.Text, text.Length) && _sender.TryEnqueue(TextPayload(text));
     }
 
     /// <summary>Queues a message of bytes if there is room now, without waiting. The bytes are copied, so the caller may reuse <paramref name="data"/> at once.</summary>
@@ -102,19 +64,46 @@ public sealed partial class ReconnectingWebSocket
     public bool TryEnqueue(ReadOnlyMemory<byte> data, WebSocketMessageType messageType = WebSocketMessageType.Binary)
     {
         ValidateMessageType(messageType);
-        if (_disposed)
-        {
-            return false;
-        }
-
-        _events.Pump.WaitForRoom(); // bounds the reports of drops still waiting for Dropped's observers
-        return _sender.Refuse(messageType, data.Length) is null && _sender.TryEnqueue(Payloads.Copy(data, messageType));
+        return CanEnqueue(messageType, data.Length) && _sender.TryEnqueue(Payloads.Copy(data, messageType));
     }
 
     /// <summary>Removes every queued message: each is reported on <see cref="Dropped"/> and its <c>SendAsync</c> faults with
     /// <see cref="MessageDroppedException"/>. A message being written at that moment is not removed.</summary>
     /// <returns>How many messages were removed.</returns>
     public int ClearPendingSends() => _sender.Clear(DropReason.Cleared);
+
+    /// <summary>
+    /// What every send checks before its message is made: null to go on, or the finished task that ends the send (disposed,
+    /// cancelled, or refused while disconnected with <see cref="WhileDisconnectedMode.Fail"/>). Waits first while the
+    /// observers are far behind, which bounds the reports of drops still waiting for them (see <c>EventPump</c>).
+    /// </summary>
+    private Task? Admit(WebSocketMessageType messageType, int length, CancellationToken cancellationToken)
+    {
+        if (_disposed)
+        {
+            return Task.FromException(new ObjectDisposedException(GetType().FullName));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        _events.Pump.WaitForRoom();
+        return _sender.Refuse(messageType, length) is { } refused ? Task.FromException(refused) : null;
+    }
+
+    /// <summary>What every <c>TryEnqueue</c> checks before its message is made: false when disposed or refused (see <see cref="Admit"/>).</summary>
+    private bool CanEnqueue(WebSocketMessageType messageType, int length)
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        _events.Pump.WaitForRoom();
+        return _sender.Refuse(messageType, length) is null;
+    }
 
     /// <summary>A text message as it goes out: its UTF-8, or with the envelope a plain <c>msg</c> frame around it.</summary>
     private OutgoingMessage TextPayload(string text) => _envelope is null
