@@ -95,12 +95,12 @@ internal sealed class ClientMetrics : IDisposable
         }
     }
 
-    /// <summary><paramref name="count"/> messages of <paramref name="type"/>, <paramref name="bytes"/> in all, were written.</summary>
-    public void Sent(WebSocketMessageType type, int count, long bytes)
+    /// <summary>One message of <paramref name="type"/> and <paramref name="bytes"/> bytes was written.</summary>
+    public void Sent(WebSocketMessageType type, int bytes)
     {
         if (_instruments.SentMessages.Enabled)
         {
-            _instruments.SentMessages.Add(count, WithType(type));
+            _instruments.SentMessages.Add(1, WithType(type));
         }
 
         if (_instruments.SentBytes.Enabled)
@@ -209,11 +209,10 @@ internal sealed class ClientMetrics : IDisposable
     /// <summary>Tags <paramref name="activity"/> with the client's name and endpoint (the latest attempt's).</summary>
     public void TagActivity(Activity activity)
     {
-        var endpoint = Volatile.Read(ref _endpoint);
-        activity.SetTag("websocket.client.name", _clientName);
-        activity.SetTag("server.address", endpoint.Address);
-        activity.SetTag("server.port", endpoint.Port);
-        activity.SetTag("url.scheme", endpoint.Scheme);
+        foreach (var tag in Common())
+        {
+            activity.SetTag(tag.Key, tag.Value);
+        }
     }
 
     /// <summary>What <c>error.type</c> says about a failure: the exception's type (OpenTelemetry's convention), never its message.</summary>

@@ -103,7 +103,7 @@ internal sealed class MessageSender
         }
 
         lane.Exit();
-        _metrics?.Sent(message.MessageType, 1, message.Data.Length);
+        _metrics?.Sent(message.MessageType, message.Data.Length);
         Queue.MarkWritten(message);
     }
 

@@ -195,7 +195,7 @@ internal sealed class SendLoop
 
     private void MarkWritten(in OutgoingMessage message)
     {
-        _metrics?.Sent(message.MessageType, 1, message.Data.Length);
+        _metrics?.Sent(message.MessageType, message.Data.Length);
         if (message.Reliable is { } reliable)
         {
             if (reliable.Attempts > 1)
