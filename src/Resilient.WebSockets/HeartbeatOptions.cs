@@ -19,7 +19,8 @@ public sealed class HeartbeatOptions
     /// <value>Default: 15 seconds. Greater than zero.</value>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long the reply may take.</summary>
+    /// <summary>How long the reply may take, from the moment the heartbeat is handed to the socket (a write that cannot
+    /// finish, as on a dead link with a full send buffer, counts against it too).</summary>
     /// <value>Default: 15 seconds. Greater than zero.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -82,6 +82,9 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
         _stop.Dispose();
     }
 
+    private static void Observe(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     private async Task RunAsync()
     {
         var token = _stop.Token;
@@ -106,16 +109,28 @@ internal sealed class HeartbeatMonitor : IAsyncDisposable
 
                 var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _awaitedReply, reply);
-                await _send(_options.Message, token).ConfigureAwait(false);
+
+                // The deadline runs from the hand-over, not from the end of the write: on a dead link whose send buffer
+                // is full the write never ends, and that is as much a missing reply as a reply that never comes.
+                var sending = _send(_options.Message, token).AsTask();
+                var replied = reply.Task.WaitAsync(timeout, _timeProvider, token);
+                if (await Task.WhenAny(replied, sending).ConfigureAwait(false) == sending && !sending.IsCompletedSuccessfully)
+                {
+                    await sending.ConfigureAwait(false); // the session is ending: it reports why (caught below)
+                }
+
                 try
                 {
-                    await reply.Task.WaitAsync(timeout, _timeProvider, token).ConfigureAwait(false);
+                    await replied.ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
+                    Observe(sending); // still stuck in the dead link's write; it fails when the session ends
                     _onTimeout(timeout, asked);
                     return;
                 }
+
+                await sending.ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // Stopped, or the send failed because the session is ending: either way the session reports why.

@@ -87,6 +87,23 @@ public class DeadPeerDetectionTests
     }
 
     [Fact]
+    public async Task Heartbeat_WriteThatCannotFinish_EndsTheSessionWithHeartbeatTimeout()
+    {
+        // A dead link whose send buffer is full: the heartbeat's write never completes. Its deadline runs anyway.
+        using var sut = CreateSut(o => o.Heartbeat = new HeartbeatOptions { Interval = HeartbeatInterval, Timeout = HeartbeatTimeout });
+        using var probe = new ClientProbe(sut);
+        await sut.StartAsync().WaitAsync(ClientProbe.DefaultTimeout);
+        var server = await _connector.AcceptAsync();
+        server.HoldClientWrites();
+
+        await _time.AdvanceWhenWaitingAsync(HeartbeatInterval);
+        await _time.AdvanceWhenWaitingAsync(HeartbeatTimeout);
+        await probe.WaitForDisconnectsAsync(1);
+
+        Assert.Equal(DisconnectReason.HeartbeatTimeout, probe.Disconnects[0].Reason);
+    }
+
+    [Fact]
     public async Task Heartbeat_NoReply_EndsTheSessionWithHeartbeatTimeout()
     {
         using var sut = CreateSut(o => o.Heartbeat = new HeartbeatOptions { Interval = HeartbeatInterval, Timeout = HeartbeatTimeout, Message = "hb" });
